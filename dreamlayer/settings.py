@@ -1,0 +1,37 @@
+"""Dream settings shared by the engine, the command line, the worker protocol and the dialog.
+
+Standard library only: the dialog runs inside Krita's and GIMP's Python, which have
+no numpy or torch. This module is the single source of truth for every default.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Optional
+
+DEFAULT_MODEL = "efficientnet-lite0"
+
+
+@dataclass
+class DreamSettings:
+    """Everything that decides what a dream looks like, apart from the image and mask."""
+
+    model: str = DEFAULT_MODEL
+    layers: list[str] = field(default_factory=list)  # empty: the model's default layer
+    objective: Optional[str] = None  # an objective expression; overrides ``layers``
+    octaves: int = 4
+    octave_scale: float = 1.4
+    steps: int = 10  # per octave
+    step_size: float = 0.012  # in units of the [0, 1] image range, per step
+    jitter: int = 32  # maximum random roll in pixels, per step
+    seed: int = 0
+    tile: Optional[int] = None  # tile edge in pixels; None picks one from the image size
+    device: str = "auto"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DreamSettings":
+        """Build from a (possibly older or partial) dict, ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})

