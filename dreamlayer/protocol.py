@@ -1,0 +1,244 @@
+"""The message protocol between the editor's dialog and the dream engine process.
+
+Standard library only: the editor side (Krita's or GIMP's Python) imports this, and it
+has no numpy or torch. The engine runs as ``<engine python> -m dreamlayer.engine.worker``;
+the editor writes requests to its stdin and reads replies from its stdout. The engine logs
+to stderr and never writes anything else to stdout.
+
+Framing
+-------
+Every message is one frame::
+
+    b"DL" | header length (4 bytes, big-endian) | header (UTF-8 JSON object) | blobs
+
+The header always has ``"type"`` (a string) and ``"blobs"`` (a list of byte counts, possibly
+empty); the blobs follow the header back to back in that order. Pixels travel as blobs of raw
+bytes, never as base64 inside the JSON, so a 50-megapixel photo costs one copy, not four.
+
+Images and masks
+----------------
+An image is described in the header by ``{"width", "height", "depth", "blob"}``: ``blob`` is
+the index of its pixels in the frame's blobs, laid out as :class:`dreamlayer.pixels.Image`
+(straight RGBA, row-major, 8-bit, or 16-bit little-endian). A mask is
+``{"width", "height", "blob"}`` with one byte per pixel as :class:`dreamlayer.pixels.Mask`.
+
+Conversation
+------------
+Every request carries an integer ``id``; replies to it echo that ``id``. When the engine is
+ready (torch imported) it sends ``hello`` unprompted; the editor must check its ``protocol``
+equals :data:`PROTOCOL_VERSION` before sending anything else.
+
+Editor to engine:
+
+``hello``         Ask for the ``hello`` again (a cheap liveness check).
+``list_models``   Reply ``models``: ``models`` = list of ``{name, description, size_bytes,
+                  installed, path}``.
+``layers``        ``model``. Reply ``layers``: ``model``, ``layers`` = list of ``{name, channels,
+                  stride, hint}`` in network order (low to high), ``default`` = the default layer.
+``labels``        ``model``. Reply ``labels``: ``model``, ``labels`` = list of class names.
+``dream``         ``settings`` (a :class:`dreamlayer.settings.DreamSettings` dict), ``image``,
+                  optional ``mask`` (plus ``invert``: bool and ``feather``: radius in pixels),
+                  optional ``preview_size`` (longest side of preview images, default
+                  :data:`PREVIEW_SIZE`) and ``preview_seconds`` (least time between previews,
+                  default :data:`PREVIEW_SECONDS`). Replies: ``started``, then ``progress``
+                  repeatedly, then exactly one of ``result``, ``cancelled`` or ``error``.
+                  Dreams run one at a time, in the order asked.
+``cancel``        ``target`` = the id of a dream. Its work stops within one step and it ends
+                  with ``cancelled`` (a dream still queued is dropped the same way).
+``pull_model``    ``model``. Downloads it. Replies: ``pull_progress`` (``model``, ``done``,
+                  ``total`` bytes; total 0 if unknown) repeatedly, then ``pulled`` (``model``)
+                  or ``error``.
+``shutdown``      Cancels any work; the engine replies ``bye`` and exits.
+
+Engine to editor:
+
+``hello``         ``protocol``, ``engine`` (package version), ``python``, ``pid``.
+``started``       ``id``: the dream left the queue and is running.
+``progress``      ``id``, ``step`` (1-based over all octaves), ``total``, ``octave`` (0-based),
+                  ``octaves``, ``objective``, ``elapsed`` and ``eta`` (seconds; eta is null
+                  until it can be estimated), and every ``preview_seconds`` or so ``preview``:
+                  an 8-bit image no larger than ``preview_size``.
+``result``        ``id``, ``image`` (same size and depth as asked; alpha is the input's
+                  alpha byte for byte; where the mask is 0 every byte equals the input),
+                  ``objective_before``, ``objective_after``, ``seconds``, ``steps``, ``model``,
+                  ``layers``.
+``cancelled``     ``id``.
+``error``         ``id`` (of the request, or null when a frame could not be read), ``message``:
+                  one line fit to show a painter.
+``bye``           The engine is exiting on request.
+
+End of stdin is treated as ``shutdown``: an engine never outlives its editor.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Iterator, Optional
+
+from dreamlayer.pixels import Image, Mask
+
+PROTOCOL_VERSION = 1
+PREVIEW_SIZE = 512
+PREVIEW_SECONDS = 0.5
+
+MAGIC = b"DL"
+_PREFIX = struct.Struct(">2sI")
+MAX_HEADER = 64 * 1024 * 1024  # generous: label lists are the largest headers (~30 kB)
+
+
+class ProtocolError(ValueError):
+    """A frame that cannot be read: the stream is out of step or the peer is not an engine."""
+
+
+@dataclass
+class Message:
+    """One frame: a JSON header (``type`` plus fields) and its binary blobs."""
+
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    blobs: list[bytes] = field(default_factory=list)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.fields[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.fields.get(key, default)
+
+
+def encode(message: Message) -> bytes:
+    """The frame for ``message`` (prefix, header and blobs)."""
+    header = dict(message.fields, type=message.type, blobs=[len(b) for b in message.blobs])
+    head = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return b"".join([_PREFIX.pack(MAGIC, len(head)), head, *message.blobs])
+
+
+def write_message(stream: BinaryIO, message: Message) -> None:
+    """Write one frame and flush, so the peer sees it at once."""
+    stream.write(encode(message))
+    stream.flush()
+
+
+def _parse_header(head: bytes) -> tuple[str, dict[str, Any], list[int]]:
+    try:
+        header = json.loads(head.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"frame header is not JSON: {exc}") from None
+    if not isinstance(header, dict) or not isinstance(header.get("type"), str):
+        raise ProtocolError("frame header has no message type")
+    sizes = header.pop("blobs", [])
+    if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 0 for n in sizes):
+        raise ProtocolError("frame header has a bad blob list")
+    kind = header.pop("type")
+    return kind, header, sizes
+
+
+def _header_length(prefix: bytes) -> int:
+    magic, length = _PREFIX.unpack(prefix)
+    if magic != MAGIC:
+        raise ProtocolError(f"stream is out of step (expected a frame, got {prefix!r})")
+    if length > MAX_HEADER:
+        raise ProtocolError(f"frame header of {length} bytes is implausibly large")
+    return length
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = stream.read(left)
+        if not chunk:
+            raise ProtocolError(f"stream ended inside a frame ({size - left} of {size} bytes read)")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(stream: BinaryIO) -> Optional[Message]:
+    """The next frame from a blocking stream, or None at a clean end of stream."""
+    first = stream.read(_PREFIX.size)
+    if not first:
+        return None
+    prefix = first + _read_exactly(stream, _PREFIX.size - len(first))
+    kind, fields, sizes = _parse_header(_read_exactly(stream, _header_length(prefix)))
+    return Message(kind, fields, [_read_exactly(stream, n) for n in sizes])
+
+
+class Decoder:
+    """Turns bytes that arrive in arbitrary chunks (as from QProcess) into messages."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._pending: Optional[tuple[str, dict[str, Any], list[int]]] = None
+        self._header_end = 0
+
+    def feed(self, data: bytes) -> Iterator[Message]:
+        """Add bytes; yield every message they complete."""
+        self._buffer += data
+        while True:
+            message = self._next()
+            if message is None:
+                return
+            yield message
+
+    def _next(self) -> Optional[Message]:
+        if self._pending is None:
+            if len(self._buffer) < _PREFIX.size:
+                return None
+            end = _PREFIX.size + _header_length(bytes(self._buffer[:_PREFIX.size]))
+            if len(self._buffer) < end:
+                return None
+            self._pending = _parse_header(bytes(self._buffer[_PREFIX.size:end]))
+            self._header_end = end
+        kind, fields, sizes = self._pending
+        if len(self._buffer) < self._header_end + sum(sizes):
+            return None
+        blobs, offset = [], self._header_end
+        for size in sizes:
+            blobs.append(bytes(self._buffer[offset:offset + size]))
+            offset += size
+        del self._buffer[:offset]
+        self._pending = None
+        return Message(kind, fields, blobs)
+
+
+def image_field(image: Image, blobs: list[bytes]) -> dict[str, Any]:
+    """Describe ``image`` for a header, appending its pixels to ``blobs``."""
+    blobs.append(image.data)
+    return {"width": image.width, "height": image.height, "depth": image.depth, "blob": len(blobs) - 1}
+
+
+def mask_field(mask: Mask, blobs: list[bytes]) -> dict[str, Any]:
+    """Describe ``mask`` for a header, appending its bytes to ``blobs``."""
+    blobs.append(mask.data)
+    return {"width": mask.width, "height": mask.height, "blob": len(blobs) - 1}
+
+
+def _blob(message: Message, spec: dict[str, Any]) -> bytes:
+    index = spec.get("blob")
+    if not isinstance(index, int) or not 0 <= index < len(message.blobs):
+        raise ProtocolError(f"{message.type} refers to a missing blob {index!r}")
+    return message.blobs[index]
+
+
+def image_from(message: Message, key: str = "image") -> Image:
+    """The image a message describes under ``key``."""
+    spec = message.get(key)
+    if not isinstance(spec, dict):
+        raise ProtocolError(f"{message.type} has no {key}")
+    try:
+        return Image(int(spec["width"]), int(spec["height"]), _blob(message, spec), int(spec.get("depth", 8)))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError(f"{message.type} has a bad {key}: {exc}") from None
+
+
+def mask_from(message: Message, key: str = "mask") -> Optional[Mask]:
+    """The mask a message describes under ``key``, or None if it has none."""
+    spec = message.get(key)
+    if spec is None:
+        return None
+    if not isinstance(spec, dict):
+        raise ProtocolError(f"{message.type} has a bad {key}")
+    try:
+        return Mask(int(spec["width"]), int(spec["height"]), _blob(message, spec))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ProtocolError(f"{message.type} has a bad {key}: {exc}") from None

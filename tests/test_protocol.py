@@ -1,0 +1,100 @@
+"""Framing and pixel fields of the editor-engine protocol."""
+import io
+import json
+import struct
+
+import pytest
+
+from dreamlayer import protocol
+from dreamlayer.pixels import Image, Mask
+from dreamlayer.protocol import Decoder, Message, ProtocolError
+
+
+def _dream_message() -> Message:
+    blobs: list[bytes] = []
+    image = Image(3, 2, bytes(range(24)), 8)
+    mask = Mask(3, 2, bytes([0, 255, 128, 0, 1, 2]))
+    fields = {"id": 7, "settings": {"steps": 2, "seed": 5}, "image": protocol.image_field(image, blobs),
+              "mask": protocol.mask_field(mask, blobs)}
+    return Message("dream", fields, blobs)
+
+
+def test_round_trip_through_a_stream_keeps_fields_and_blobs():
+    stream = io.BytesIO()
+    protocol.write_message(stream, _dream_message())
+    protocol.write_message(stream, Message("cancel", {"id": 8, "target": 7}))
+    stream.seek(0)
+    first = protocol.read_message(stream)
+    second = protocol.read_message(stream)
+    assert protocol.read_message(stream) is None
+    assert first.type == "dream" and first["id"] == 7 and first["settings"] == {"steps": 2, "seed": 5}
+    assert protocol.image_from(first) == Image(3, 2, bytes(range(24)), 8)
+    assert protocol.mask_from(first) == Mask(3, 2, bytes([0, 255, 128, 0, 1, 2]))
+    assert second == Message("cancel", {"id": 8, "target": 7}, [])
+
+
+def test_pixels_travel_raw_not_base64():
+    big = Image(64, 64, bytes(range(256)) * 64, 8)
+    blobs: list[bytes] = []
+    frame = protocol.encode(Message("result", {"image": protocol.image_field(big, blobs)}, blobs))
+    assert len(frame) < len(big.data) + 200
+    assert big.data in frame
+
+
+def test_decoder_handles_one_byte_at_a_time_and_several_frames_per_chunk():
+    frames = protocol.encode(_dream_message()) + protocol.encode(Message("hello", {"protocol": 1}))
+    decoder = Decoder()
+    out = [m for byte in frames for m in decoder.feed(bytes([byte]))]
+    assert [m.type for m in out] == ["dream", "hello"]
+    assert protocol.image_from(out[0]).data == bytes(range(24))
+    assert [m.type for m in Decoder().feed(frames)] == ["dream", "hello"]
+
+
+def test_sixteen_bit_images_keep_their_depth():
+    image = Image(2, 1, bytes(range(16)), 16)
+    blobs: list[bytes] = []
+    message = Message("result", {"image": protocol.image_field(image, blobs)}, blobs)
+    decoded = next(Decoder().feed(protocol.encode(message)))
+    assert protocol.image_from(decoded) == image
+
+
+def test_garbage_on_the_stream_is_a_clear_error():
+    with pytest.raises(ProtocolError, match="out of step"):
+        list(Decoder().feed(b"Downloading weights...\n"))
+
+
+def test_header_that_is_not_json_is_a_clear_error():
+    head = b"{not json"
+    with pytest.raises(ProtocolError, match="not JSON"):
+        list(Decoder().feed(struct.pack(">2sI", b"DL", len(head)) + head))
+
+
+def test_header_without_type_is_rejected():
+    head = json.dumps({"blobs": []}).encode()
+    with pytest.raises(ProtocolError, match="no message type"):
+        protocol.read_message(io.BytesIO(struct.pack(">2sI", b"DL", len(head)) + head))
+
+
+def test_stream_cut_inside_a_frame_is_reported():
+    frame = protocol.encode(_dream_message())
+    with pytest.raises(ProtocolError, match="ended inside a frame"):
+        protocol.read_message(io.BytesIO(frame[:-3]))
+
+
+def test_missing_blob_and_wrong_pixel_count_are_protocol_errors():
+    missing = Message("dream", {"image": {"width": 1, "height": 1, "depth": 8, "blob": 0}})
+    with pytest.raises(ProtocolError, match="missing blob"):
+        protocol.image_from(missing)
+    short = Message("dream", {"image": {"width": 2, "height": 2, "depth": 8, "blob": 0}}, [b"1234"])
+    with pytest.raises(ProtocolError, match="needs 16 bytes"):
+        protocol.image_from(short)
+    assert protocol.mask_from(Message("dream", {})) is None
+
+
+def test_nan_cannot_be_sent():
+    with pytest.raises(ValueError):
+        protocol.encode(Message("progress", {"objective": float("nan")}))
+
+
+def test_version_is_announced_as_an_integer():
+    assert isinstance(protocol.PROTOCOL_VERSION, int) and protocol.PROTOCOL_VERSION >= 1
