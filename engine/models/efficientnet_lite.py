@@ -85,12 +85,26 @@ _STAGES = [
 ]
 
 
-def _round_filters(filters: int, width: float) -> int:
+def _round_filters(filters: float, width: float) -> int:
     filters *= width
     new = max(8, int(filters + 4) // 8 * 8)
     if new < 0.9 * filters:
         new += 8
     return int(new)
+
+
+def block_plan(variant: LiteVariant) -> list[tuple[int, int, int, int, int]]:
+    """(in, out, kernel, stride, expand) for every block; the first and last stage are never deepened."""
+    plan = []
+    last = len(_STAGES) - 1
+    for i, (repeats, kernel, stride, expand, cin, cout) in enumerate(_STAGES):
+        cin = 32 if i == 0 else _round_filters(cin, variant.width)
+        cout = _round_filters(cout, variant.width)
+        if 0 < i < last:
+            repeats = int(math.ceil(variant.depth * repeats))
+        for r in range(repeats):
+            plan.append((cin if r == 0 else cout, cout, kernel, stride if r == 0 else 1, expand))
+    return plan
 
 
 class EfficientNetLite(nn.Module):
@@ -100,17 +114,9 @@ class EfficientNetLite(nn.Module):
         super().__init__()
         self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
         self._bn0 = _bn(32)
-        blocks = []
-        last = len(_STAGES) - 1
-        for i, (repeats, kernel, stride, expand, cin, cout) in enumerate(_STAGES):
-            cin = 32 if i == 0 else _round_filters(cin, variant.width)
-            cout = _round_filters(cout, variant.width)
-            if 0 < i < last:
-                repeats = int(math.ceil(variant.depth * repeats))
-            for r in range(repeats):
-                blocks.append(MBConvBlock(cin if r == 0 else cout, cout, kernel, stride if r == 0 else 1, expand))
-        self._blocks = nn.ModuleList(blocks)
-        self._conv_head = SameConv2d(cout, 1280, 1, bias=False)
+        plan = block_plan(variant)
+        self._blocks = nn.ModuleList(MBConvBlock(*args) for args in plan)
+        self._conv_head = SameConv2d(plan[-1][1], 1280, 1, bias=False)
         self._bn1 = _bn(1280)
         self._fc = nn.Linear(1280, num_classes)
 

@@ -1,0 +1,5 @@
+import sys
+
+from dreamlayer.cli import main
+
+sys.exit(main())

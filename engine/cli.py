@@ -1,0 +1,154 @@
+"""Engine subcommands: dream, layers, models. Torch is imported only when a command runs."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from dreamlayer.objective_syntax import GRAMMAR
+from dreamlayer.settings import DreamSettings
+
+_DEFAULTS = DreamSettings()
+
+
+def _settings_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by every command that dreams, with defaults from DreamSettings."""
+    d = _DEFAULTS
+    parser.add_argument("--model", default=d.model, help=f"network (default {d.model}; see `dreamlayer models list`)")
+    parser.add_argument("--layer", action="append", dest="layers", metavar="L",
+                        help="layer to amplify, repeatable (default: the model's mid layer; see `dreamlayer layers`)")
+    parser.add_argument("--objective", metavar="EXPR", help="objective expression (overrides --layer); see below")
+    parser.add_argument("--steps", type=int, default=d.steps, help=f"gradient steps per octave (default {d.steps})")
+    parser.add_argument("--step-size", type=float, default=d.step_size,
+                        help=f"step length in units of the 0..1 pixel range (default {d.step_size})")
+    parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed for jitter (default {d.seed})")
+    parser.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
+
+
+def _dream_parser(sub) -> None:
+    d = _DEFAULTS
+    p = sub.add_parser("dream", help="dream on a picture", description="Dream on a picture (DeepDream).",
+                       epilog="objective expressions:\n" + GRAMMAR,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", type=Path, help="picture to dream on (PNG, JPEG, TIFF, WebP, BMP; 8 or 16 bit)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
+    _settings_arguments(p)
+    p.add_argument("--octaves", type=int, default=d.octaves, help=f"image pyramid levels (default {d.octaves})")
+    p.add_argument("--octave-scale", type=float, default=d.octave_scale,
+                   help=f"size ratio between octaves (default {d.octave_scale})")
+    p.add_argument("--jitter", type=int, default=d.jitter, help=f"max random shift per step, px (default {d.jitter})")
+    p.add_argument("--mask", type=Path, help="greyscale picture: white dreams fully, black leaves pixels untouched")
+    p.add_argument("--tile", type=int, help="tile size in px for big pictures (default: automatic)")
+    p.set_defaults(func=run_dream)
+
+
+def run_dream(args: argparse.Namespace) -> int:
+    from .dream import dream
+    from .imageio import Picture, read_image, read_mask, write_image
+    from .progress import ProgressBar
+
+    picture = read_image(args.input)
+    mask = read_mask(args.mask, picture.size) if args.mask else None
+    settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,
+                             octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
+                             step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
+                             device=args.device)
+    with ProgressBar("dreaming") as bar:
+        result = dream(picture.rgb, settings, mask=mask, progress=bar.update)
+    write_image(args.output, Picture(result.image, None, picture.bits, False, None), original=picture)
+    gain = result.objective_after - result.objective_before
+    print(f"{args.output}: {result.width}x{result.height}, {result.objective} "
+          f"{result.objective_before:.3f} -> {result.objective_after:.3f} (+{gain:.3f}) in {result.seconds:.1f} s")
+    _write_report(args.report, result.report())
+    return 0
+
+
+def _write_report(path: Path | None, report: dict) -> None:
+    if path:
+        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _layers_parser(sub) -> None:
+    p = sub.add_parser("layers", help="list a model's dreamable layers",
+                       description="Dreamable layers in network order: name (for --layer), channels, "
+                                   "output stride, what it tends to produce.")
+    p.add_argument("model", nargs="?", default=_DEFAULTS.model, help=f"model name (default {_DEFAULTS.model})")
+    p.set_defaults(func=run_layers)
+
+
+def run_layers(args: argparse.Namespace) -> int:
+    from .models import registry
+
+    default = registry.default_layer(args.model)
+    for info in registry.layer_infos(args.model):
+        mark = "  (default)" if info.name == default else ""
+        print(f"{info.name:<16} {info.channels:>5} ch  stride {info.stride:>2}  {info.hint}{mark}")
+    return 0
+
+
+def _models_parser(sub) -> None:
+    p = sub.add_parser("models", help="list, download, import and verify networks",
+                       description="Manage network weights in the per-user cache "
+                                   "(move it with $DREAMLAYER_CACHE).")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="COMMAND")
+    msub.add_parser("list", help="every known model: size, installed or not, where").set_defaults(func=run_models_list)
+    pull = msub.add_parser("pull", help="download a model's weights (resumable, sha256-checked)")
+    pull.add_argument("name")
+    pull.set_defaults(func=run_models_pull)
+    imp = msub.add_parser("import", help="install a weight file fetched on another machine")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--as", dest="name", help="model name (default: guessed from the file name)")
+    imp.set_defaults(func=run_models_import)
+    msub.add_parser("verify", help="re-check the sha256 of every installed model").set_defaults(func=run_models_verify)
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n else "?"
+
+
+def run_models_list(args: argparse.Namespace) -> int:
+    from .models import registry
+
+    for m in registry.list_models():
+        state = "installed" if m.installed else "not installed (dreamlayer models pull " + m.name + ")"
+        print(f"{m.name:<20} {_size(m.size_bytes):>9}  {state}" + (f"  {m.path}" if m.path else ""))
+    return 0
+
+
+def run_models_pull(args: argparse.Namespace) -> int:
+    from .models import registry
+
+    print(registry.pull(args.name))
+    return 0
+
+
+def run_models_import(args: argparse.Namespace) -> int:
+    from .models import registry
+
+    name = args.name or next((s for s in registry.names()
+                              if registry.get(s).weights.filename == args.file.name), None)
+    if name is None:
+        print(f"dreamlayer: cannot tell which model {args.file.name} is; name it with --as "
+              f"({', '.join(registry.names())})", file=sys.stderr)
+        return 2
+    print(registry.import_file(args.file, name))
+    return 0
+
+
+def run_models_verify(args: argparse.Namespace) -> int:
+    from .models import registry
+
+    bad = 0
+    for name, status in registry.verify():
+        print(f"{name:<20} {status}")
+        bad += status.startswith("CORRUPT")
+    return 1 if bad else 0
+
+
+def register(sub) -> None:
+    """Add the engine's subcommands to the root parser."""
+    _dream_parser(sub)
+    _layers_parser(sub)
+    _models_parser(sub)

@@ -1,0 +1,179 @@
+"""The dream itself: gradient ascent on the image, octave by octave, with jitter, tiles and a mask."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+from dreamlayer.settings import DreamSettings
+
+from .devices import resolve_device
+from .errors import DreamCancelled, DreamError
+from .imageio import read_image
+from .memory import peak_gpu_bytes, peak_rss_bytes
+from .models import registry
+from .models.network import DreamNet
+from .objective_parser import parse_objective
+from .objectives import Objective, layer
+from .octaves import octave_sizes, resize
+from .tiling import auto_tile, tiled_gradient
+
+GUIDE_SIDE = 320  # guides are shrunk to about this size: features, not pixels, matter
+
+
+@dataclass
+class Progress:
+    """Sent after every step; ``preview()`` renders the current picture (costs a copy)."""
+
+    step: int
+    total: int
+    octave: int
+    octaves: int
+    objective: float
+    elapsed: float
+    _render: Callable[[], np.ndarray] = field(repr=False)
+
+    def preview(self) -> np.ndarray:
+        return self._render()
+
+
+@dataclass
+class DreamResult:
+    image: np.ndarray  # float32 HxWx3 in [0, 1]
+    objective: str
+    objective_before: float
+    objective_after: float
+    seconds: float
+    steps: int
+    peak_rss_bytes: int
+    peak_gpu_bytes: int
+    model: str
+    layers: list[str]
+    device: str
+    width: int
+    height: int
+
+    def report(self) -> dict:
+        """The JSON-able summary written by --report."""
+        data = {k: v for k, v in self.__dict__.items() if k != "image"}
+        data["objective_gain"] = self.objective_after - self.objective_before
+        return data
+
+
+def load_guide(path: Path) -> torch.Tensor:
+    """A guide picture as a 1x3xHxW tensor, shrunk so its longer side is at most GUIDE_SIDE."""
+    rgb = read_image(path).rgb
+    tensor = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
+    h, w = tensor.shape[-2:]
+    factor = min(1.0, GUIDE_SIDE / max(h, w))
+    return resize(tensor, (max(1, round(h * factor)), max(1, round(w * factor))))
+
+
+def build_objective(settings: DreamSettings, net: DreamNet) -> Objective:
+    """The settings' objective expression, or amplification of the chosen (or default) layers."""
+    if settings.objective and settings.objective.strip():
+        objective = parse_objective(settings.objective, load_guide)
+    else:
+        names = settings.layers or [net.spec.default_layer]
+        objective = layer(names[0])
+        for name in names[1:]:
+            objective = objective + layer(name)
+    objective.prepare(net)
+    return objective
+
+
+def check_settings(settings: DreamSettings) -> None:
+    if settings.octaves < 1:
+        raise DreamError(f"octaves must be at least 1, not {settings.octaves}")
+    if settings.octave_scale < 1.0:
+        raise DreamError(f"octave scale must be at least 1.0, not {settings.octave_scale}")
+    if settings.steps < 0:
+        raise DreamError(f"steps must be 0 or more, not {settings.steps}")
+    if settings.step_size <= 0:
+        raise DreamError(f"step size must be positive, not {settings.step_size}")
+    if settings.jitter < 0:
+        raise DreamError(f"jitter must be 0 or more pixels, not {settings.jitter}")
+
+
+def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise DreamError(f"expected an HxWx3 RGB image, got shape {image.shape}")
+    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
+    if mask is None:
+        return tensor, None
+    if mask.shape != image.shape[:2]:
+        raise DreamError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                         f"{image.shape[1]}x{image.shape[0]}")
+    return tensor, torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None].to(device)
+
+
+def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    return tensor[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy()
+
+
+def evaluate(net: DreamNet, objective: Objective, image: torch.Tensor, tile: int) -> float:
+    """The objective on a whole image (tiled like the dream, no jitter), for before/after figures."""
+    with torch.enable_grad():
+        _, value = tiled_gradient(image, lambda part: objective(net.activations(part, objective.layers)), tile)
+    return value
+
+
+def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarray] = None,
+          progress: Optional[Callable[[Progress], Optional[bool]]] = None) -> DreamResult:
+    """Dream on an RGB image in [0, 1]; where ``mask`` is 0 the result equals the input exactly.
+
+    ``progress`` is called after every step; returning False cancels (DreamCancelled).
+    """
+    check_settings(settings)
+    started = time.perf_counter()
+    device = resolve_device(settings.device)
+    net = registry.load(settings.model, device)
+    objective = build_objective(settings, net)
+    base, mask_t = _as_tensor(image, mask, device)
+    height, width = base.shape[-2:]
+    tile = auto_tile(settings.tile)
+    generator = torch.Generator().manual_seed(settings.seed)
+
+    def score(part: torch.Tensor) -> torch.Tensor:
+        return objective(net.activations(part, objective.layers))
+
+    before = evaluate(net, objective, base, tile)
+    sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale)
+    total = len(sizes) * settings.steps
+    detail = torch.zeros_like(resize(base, sizes[0]))
+    step = 0
+    picture = base
+    for octave, size in enumerate(sizes):
+        octave_base = resize(base, size)
+        octave_mask = None if mask_t is None else resize(mask_t, size)
+        picture = octave_base + resize(detail, size)
+        for _ in range(settings.steps):
+            dy, dx = (torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist()
+                      if settings.jitter else (0, 0))
+            rolled = torch.roll(picture, (dy, dx), (2, 3))
+            grad, value = tiled_gradient(rolled, score, tile)
+            grad = torch.roll(grad, (-dy, -dx), (2, 3))
+            grad = grad / (grad.abs().mean() + 1e-8)
+            if octave_mask is not None:
+                grad = grad * octave_mask
+            picture = (picture + settings.step_size * grad).clamp(0, 1)
+            step += 1
+            if progress is not None:
+                snapshot = picture
+                keep_going = progress(Progress(step, total, octave, len(sizes), value,
+                                               time.perf_counter() - started, lambda s=snapshot: _to_numpy(s)))
+                if keep_going is False:
+                    raise DreamCancelled(f"cancelled at step {step} of {total}")
+        detail = picture - octave_base
+    if mask_t is not None:
+        picture = base + mask_t * (picture - base)
+    after = evaluate(net, objective, picture, tile)
+    return DreamResult(
+        image=_to_numpy(picture), objective=objective.name, objective_before=before, objective_after=after,
+        seconds=time.perf_counter() - started, steps=total, peak_rss_bytes=peak_rss_bytes(),
+        peak_gpu_bytes=peak_gpu_bytes(device), model=settings.model, layers=sorted(objective.layers),
+        device=str(device), width=int(width), height=int(height))

