@@ -61,7 +61,7 @@ Engine to editor:
 ``result``        ``id``, ``image`` (same size and depth as asked; alpha is the input's
                   alpha byte for byte; where the mask is 0 every byte equals the input),
                   ``objective_before``, ``objective_after``, ``seconds``, ``steps``, ``model``,
-                  ``layers``.
+                  ``layers``, ``objective`` (the expression dreamed), ``device``.
 ``cancelled``     ``id``.
 ``error``         ``id`` (of the request, or null when a frame could not be read), ``message``:
                   one line fit to show a painter.

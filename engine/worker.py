@@ -1,0 +1,403 @@
+"""The dream engine process: ``<engine python> -m dreamlayer.engine.worker``.
+
+Editors' Pythons have no torch, so the dialog starts this process from the engine's own
+Python and talks to it with :mod:`dreamlayer.protocol` over stdin/stdout (stderr is the
+log). It stays up between dreams so loaded models stay in memory. Dreams run one at a time
+on a worker thread while the main thread keeps reading requests, so ``cancel`` is seen
+during a dream and takes effect at the next step.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import platform
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Optional
+
+import numpy as np
+from PIL import Image as PILImage, ImageFilter
+
+from dreamlayer import __version__, protocol
+from dreamlayer.pixels import Image, Mask
+from dreamlayer.protocol import Message, ProtocolError
+from dreamlayer.settings import DreamSettings
+
+log = logging.getLogger("dreamlayer.worker")
+PULL_POLL_S = 0.25
+
+
+class BadRequest(ValueError):
+    """A request the engine cannot act on; the message is one line for the painter."""
+
+
+# --- pixels: wire bytes <-> the engine's float arrays ---------------------------------------
+
+def _samples(image: Image) -> np.ndarray:
+    dtype = np.uint8 if image.depth == 8 else np.dtype("<u2")
+    return np.frombuffer(image.data, dtype=dtype).reshape(image.height, image.width, 4)
+
+
+def _full_scale(depth: int) -> float:
+    return float((1 << depth) - 1)
+
+
+def image_to_float(image: Image) -> np.ndarray:
+    """RGB in [0, 1] as float32 HxWx3; ``float_to_bytes`` is its exact inverse."""
+    return _samples(image)[..., :3].astype(np.float32) / np.float32(_full_scale(image.depth))
+
+
+def mask_to_float(mask: Mask, invert: bool = False, feather: float = 0.0) -> np.ndarray:
+    """The mask in [0, 1] (1 = dream) as float32 HxW, inverted and then feathered if asked."""
+    values = np.frombuffer(mask.data, dtype=np.uint8).reshape(mask.height, mask.width)
+    if invert:
+        values = 255 - values
+    if feather > 0:
+        blurred = PILImage.fromarray(values, mode="L").filter(ImageFilter.GaussianBlur(feather))
+        values = np.asarray(blurred)
+    return values.astype(np.float32) / np.float32(255)
+
+
+def float_to_bytes(rgb: np.ndarray, source: Image, keep: Optional[np.ndarray] = None) -> bytes:
+    """``source`` with its RGB replaced by ``rgb`` (rounded), alpha untouched.
+
+    Pixels where ``keep`` is true are copied from ``source`` byte for byte, so what the mask
+    excludes is never changed, not even by a rounding step.
+    """
+    original = _samples(source)
+    scale = _full_scale(source.depth)
+    out = original.copy()
+    out[..., :3] = np.rint(np.clip(rgb, 0.0, 1.0) * scale).astype(original.dtype)
+    if keep is not None:
+        out[keep] = original[keep]
+    return out.tobytes()
+
+
+def preview_image(rgb: np.ndarray, longest: int) -> Image:
+    """An 8-bit opaque RGBA copy no larger than ``longest`` on its longest side."""
+    picture = PILImage.fromarray(np.rint(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8), mode="RGB")
+    picture.thumbnail((longest, longest), PILImage.Resampling.BILINEAR)
+    return Image(picture.width, picture.height, picture.convert("RGBA").tobytes(), 8)
+
+
+def _finite(value: Any) -> Optional[float]:
+    """JSON has no NaN or infinity; an objective that blew up is sent as null."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _failure(exc: BaseException) -> str:
+    """One line about an unexpected failure; the traceback goes to the log."""
+    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return f"The engine failed: {first_line}"
+
+
+# --- time left ------------------------------------------------------------------------------
+
+class TimeLeft:
+    """Estimates seconds left from the step rate, weighting each step by its octave's pixels.
+
+    Later octaves are larger (``octave_scale`` squared per octave), so a plain steps-per-second
+    rate would promise far too early an end. Time before the first step (loading the model)
+    is left out.
+    """
+
+    def __init__(self, octave_scale: float) -> None:
+        self.octave_scale = max(float(octave_scale), 1.0)
+        self._start: Optional[tuple[float, float]] = None
+
+    def _work(self, step: int, total: int, octaves: int) -> tuple[float, float]:
+        octaves = max(octaves, 1)
+        per_octave = total / octaves
+        weights = [self.octave_scale ** (-2 * (octaves - 1 - o)) for o in range(octaves)]
+        done, left = 0.0, float(step)
+        for weight in weights:
+            taken = min(left, per_octave)
+            done += taken * weight
+            left -= taken
+        return done, per_octave * sum(weights)
+
+    def update(self, step: int, total: int, octaves: int, now: float) -> Optional[float]:
+        done, whole = self._work(step, total, octaves)
+        if self._start is None:
+            self._start = (now, done)
+            return None
+        started, done_then = self._start
+        if done <= done_then:
+            return None
+        return max(0.0, (now - started) * (whole - done) / (done - done_then))
+
+
+# --- the process ------------------------------------------------------------------------------
+
+@dataclass
+class DreamJob:
+    id: int
+    request: Message
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class Outbox:
+    """Frames to the editor; one lock so the dream thread and the main thread never interleave."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> None:
+        """Send a frame; once the editor has gone away, sending does nothing."""
+        frame = protocol.encode(Message(kind, fields, blobs or []))
+        with self._lock:
+            if self.closed:
+                return
+            try:
+                self._stream.write(frame)
+                self._stream.flush()
+            except OSError as exc:
+                self.closed = True
+                log.info("the editor stopped listening (%s)", exc)
+
+
+class Worker:
+    """Answers requests; dreams on one background thread, downloads on others."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        from dreamlayer.engine import DreamCancelled, DreamError, dream
+        from dreamlayer.engine.models import registry
+
+        self.out = outbox
+        self._dream, self._cancelled, self._dream_error = dream, DreamCancelled, DreamError
+        self.registry = registry
+        self._jobs: "queue.Queue[Optional[DreamJob]]" = queue.Queue()
+        self._active: dict[int, DreamJob] = {}
+        self._active_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._dream_loop, name="dream", daemon=True)
+        self._handlers: dict[str, Callable[[Message], None]] = {
+            "hello": self._hello, "list_models": self._list_models, "layers": self._layers,
+            "labels": self._labels, "dream": self._queue_dream, "cancel": self._cancel,
+            "pull_model": self._pull_model,
+        }
+
+    def hello(self, request_id: Optional[int] = None) -> None:
+        self.out.send("hello", id=request_id, protocol=protocol.PROTOCOL_VERSION, engine=__version__,
+                      python=platform.python_version(), pid=os.getpid())
+
+    def serve(self, stdin: BinaryIO) -> int:
+        """Read requests until shutdown or end of input; the exit code for the process."""
+        self._thread.start()
+        code = 0
+        try:
+            while True:
+                message = protocol.read_message(stdin)
+                if message is None:
+                    log.info("the editor closed the pipe; exiting")
+                    break
+                if message.type == "shutdown":
+                    self._stop()
+                    self.out.send("bye", id=message.get("id"))
+                    return 0
+                self._handle(message)
+        except ProtocolError as exc:
+            self.out.send("error", id=None, message=f"The engine received a garbled request ({exc}).")
+            code = 3
+        self._stop()
+        return code
+
+    def _stop(self) -> None:
+        with self._active_lock:
+            for job in self._active.values():
+                job.cancel.set()
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _handle(self, message: Message) -> None:
+        request_id = message.get("id")
+        handler = self._handlers.get(message.type)
+        try:
+            if handler is None:
+                raise BadRequest(f"unknown request {message.type!r}")
+            handler(message)
+        except (BadRequest, ProtocolError, self._dream_error) as exc:
+            self.out.send("error", id=request_id, message=str(exc))
+        except Exception as exc:  # a bug or a library failure: keep serving, tell the painter, log it all
+            log.exception("%s request failed", message.type)
+            self.out.send("error", id=request_id, message=_failure(exc))
+
+    def _model_name(self, message: Message) -> str:
+        model = message.get("model")
+        if not isinstance(model, str) or not model:
+            raise BadRequest(f"{message.type} needs a model name")
+        return model
+
+    def _hello(self, message: Message) -> None:
+        self.hello(message.get("id"))
+
+    def _list_models(self, message: Message) -> None:
+        models = [{"name": m.name, "description": m.description, "size_bytes": m.size_bytes,
+                   "installed": m.installed, "path": m.path, "downloadable": m.downloadable}
+                  for m in self.registry.list_models()]
+        self.out.send("models", id=message.get("id"), models=models)
+
+    def _layers(self, message: Message) -> None:
+        model = self._model_name(message)
+        layers = [{"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
+                  for info in self.registry.layer_infos(model)]
+        self.out.send("layers", id=message.get("id"), model=model, layers=layers,
+                      default=self.registry.default_layer(model))
+
+    def _labels(self, message: Message) -> None:
+        model = self._model_name(message)
+        self.out.send("labels", id=message.get("id"), model=model, labels=self.registry.labels(model))
+
+    def _queue_dream(self, message: Message) -> None:
+        job_id = message.get("id")
+        if not isinstance(job_id, int):
+            raise BadRequest("a dream request needs an integer id")
+        job = DreamJob(job_id, message)
+        with self._active_lock:
+            self._active[job_id] = job
+        self._jobs.put(job)
+
+    def _cancel(self, message: Message) -> None:
+        with self._active_lock:
+            job = self._active.get(message.get("target"))
+        if job is not None:
+            job.cancel.set()
+
+    def _pull_model(self, message: Message) -> None:
+        model = self._model_name(message)
+        spec = self.registry.get(model)
+        threading.Thread(target=self._pull, args=(message.get("id"), model, spec), name="pull", daemon=True).start()
+
+    def _pull(self, request_id: Optional[int], model: str, spec: Any) -> None:
+        """Download on its own thread, reporting the growing ``.part`` file as progress."""
+        from dreamlayer.engine.cache import models_dir
+        from dreamlayer.engine.download import DownloadError, part_path
+
+        finished = threading.Event()
+        part = part_path(models_dir() / spec.weights.filename)
+
+        def report() -> None:
+            while not finished.wait(PULL_POLL_S):
+                done = part.stat().st_size if part.is_file() else 0
+                self.out.send("pull_progress", id=request_id, model=model, done=done, total=spec.weights.size)
+
+        reporter = threading.Thread(target=report, name="pull-progress", daemon=True)
+        reporter.start()
+        try:
+            self.registry.pull(model, progress=False)
+        except (DownloadError, self._dream_error) as exc:
+            self.out.send("error", id=request_id, message=f"Could not download {model}: {exc}")
+            return
+        finally:
+            finished.set()
+            reporter.join()
+        self.out.send("pull_progress", id=request_id, model=model, done=spec.weights.size, total=spec.weights.size)
+        self.out.send("pulled", id=request_id, model=model)
+
+    def _dream_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            try:
+                self._run(job)
+            finally:
+                with self._active_lock:
+                    self._active.pop(job.id, None)
+
+    def _run(self, job: DreamJob) -> None:
+        if job.cancel.is_set():
+            self.out.send("cancelled", id=job.id)
+            return
+        self.out.send("started", id=job.id)
+        try:
+            self._dream_job(job)
+        except self._cancelled:
+            self.out.send("cancelled", id=job.id)
+        except (BadRequest, ProtocolError, self._dream_error) as exc:
+            self.out.send("error", id=job.id, message=str(exc))
+        except MemoryError:
+            self.out.send("error", id=job.id, message="The engine ran out of memory; try a smaller area, "
+                                                      "fewer octaves or a smaller tile.")
+        except Exception as exc:  # a bug or a library failure: keep serving, tell the painter, log it all
+            log.exception("dream %s failed", job.id)
+            self.out.send("error", id=job.id, message=_failure(exc))
+
+    def _dream_job(self, job: DreamJob) -> None:
+        request = job.request
+        image = protocol.image_from(request)
+        mask = protocol.mask_from(request)
+        settings_dict = request.get("settings") or {}
+        if not isinstance(settings_dict, dict):
+            raise BadRequest("dream settings must be an object")
+        try:
+            settings = DreamSettings.from_dict(settings_dict)
+        except TypeError as exc:
+            raise BadRequest(f"bad dream settings: {exc}") from None
+        mask_spec = request.get("mask") or {}
+        weights = None
+        if mask is not None:
+            if (mask.width, mask.height) != (image.width, image.height):
+                raise BadRequest(f"the mask is {mask.width}x{mask.height} but the image is "
+                                 f"{image.width}x{image.height}")
+            weights = mask_to_float(mask, bool(mask_spec.get("invert")), float(mask_spec.get("feather") or 0))
+        preview_size = int(request.get("preview_size") or protocol.PREVIEW_SIZE)
+        preview_every = float(request.get("preview_seconds") or protocol.PREVIEW_SECONDS)
+        eta = TimeLeft(settings.octave_scale)
+        last_preview = [-math.inf]
+
+        def on_progress(p: Any) -> bool:
+            if job.cancel.is_set() or self.out.closed:
+                return False
+            now = time.monotonic()
+            blobs: list[bytes] = []
+            fields: dict[str, Any] = {}
+            if now - last_preview[0] >= preview_every:
+                fields["preview"] = protocol.image_field(preview_image(p.preview(), preview_size), blobs)
+                last_preview[0] = time.monotonic()
+            self.out.send("progress", blobs, id=job.id, step=p.step, total=p.total, octave=p.octave,
+                          octaves=p.octaves, objective=_finite(p.objective), elapsed=_finite(p.elapsed),
+                          eta=eta.update(p.step, p.total, p.octaves, now), **fields)
+            return not (job.cancel.is_set() or self.out.closed)
+
+        log.info("dream %s: %dx%d, %s", job.id, image.width, image.height, settings)
+        result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress)
+        keep = None if weights is None else weights == 0
+        blobs = []
+        out = Image(image.width, image.height, float_to_bytes(result.image, image, keep), image.depth)
+        self.out.send("result", blobs, id=job.id, image=protocol.image_field(out, blobs),
+                      objective_before=_finite(result.objective_before),
+                      objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
+                      steps=result.steps, model=result.model, layers=list(result.layers),
+                      objective=result.objective, device=result.device)
+
+
+def _claim_stdout() -> BinaryIO:
+    """Keep the real stdout for frames and point fd 1 at stderr, so a stray print from any
+    library (or C code) lands in the log instead of corrupting the stream."""
+    frames = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return frames
+
+
+def main() -> int:
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dreamlayer.worker: %(message)s")
+    outbox = Outbox(_claim_stdout())
+    worker = Worker(outbox)
+    worker.hello()
+    return worker.serve(sys.stdin.buffer)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

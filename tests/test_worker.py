@@ -1,0 +1,239 @@
+"""The engine process: pixel conversions, time left, and the real worker over real pipes."""
+import queue
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from dreamlayer import protocol
+from dreamlayer.engine import worker
+from dreamlayer.pixels import Image, Mask
+from dreamlayer.protocol import Message
+from dreamlayer.settings import DreamSettings
+
+WAIT_S = 120.0
+
+
+def _random_image(width: int, height: int, depth: int, seed: int = 0) -> Image:
+    rng = np.random.default_rng(seed)
+    dtype = np.uint8 if depth == 8 else np.dtype("<u2")
+    samples = rng.integers(0, 1 << depth, size=(height, width, 4), dtype=np.uint64).astype(dtype)
+    return Image(width, height, samples.tobytes(), depth)
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_float_conversion_is_an_exact_inverse(depth):
+    image = _random_image(17, 9, depth)
+    assert worker.float_to_bytes(worker.image_to_float(image), image) == image.data
+
+
+def test_every_8_and_16_bit_value_survives_the_round_trip():
+    for depth in (8, 16):
+        values = np.arange(1 << depth, dtype=np.uint8 if depth == 8 else np.dtype("<u2"))
+        rgba = np.repeat(values[:, None], 4, axis=1)[None]
+        image = Image(len(values), 1, rgba.tobytes(), depth)
+        assert worker.float_to_bytes(worker.image_to_float(image), image) == image.data
+
+
+def test_alpha_and_kept_pixels_are_copied_byte_for_byte():
+    image = _random_image(8, 4, 16, seed=3)
+    changed = np.clip(worker.image_to_float(image) + 0.3, 0, 1)
+    keep = np.zeros((4, 8), dtype=bool)
+    keep[:, :3] = True
+    out = np.frombuffer(worker.float_to_bytes(changed, image, keep), dtype="<u2").reshape(4, 8, 4)
+    original = np.frombuffer(image.data, dtype="<u2").reshape(4, 8, 4)
+    assert np.array_equal(out[..., 3], original[..., 3])
+    assert np.array_equal(out[:, :3], original[:, :3])
+    assert not np.array_equal(out[:, 3:, :3], original[:, 3:, :3])
+
+
+def test_mask_invert_and_feather():
+    data = np.zeros((20, 20), dtype=np.uint8)
+    data[:, 10:] = 255
+    mask = Mask(20, 20, data.tobytes())
+    plain = worker.mask_to_float(mask)
+    assert plain.dtype == np.float32 and plain[0, 0] == 0 and plain[0, 19] == 1
+    assert np.array_equal(worker.mask_to_float(mask, invert=True), 1 - plain)
+    soft = worker.mask_to_float(mask, feather=3)
+    assert 0 < soft[5, 9] < 1 and soft[5, 0] == 0 and soft[5, 19] == 1
+
+
+def test_preview_is_small_opaque_rgba():
+    preview = worker.preview_image(np.full((300, 900, 3), 0.5, dtype=np.float32), 128)
+    assert (preview.width, preview.height, preview.depth) == (128, 43, 8)
+    assert preview.data[:4] == bytes([128, 128, 128, 255])
+
+
+def test_time_left_weights_later_octaves_by_their_pixels():
+    eta = worker.TimeLeft(octave_scale=2.0)
+    assert eta.update(1, 20, 2, now=0.0) is None
+    # 9 more steps of the small octave took 9 s; the big one is 4x the pixels: 10 steps x 4 s
+    assert eta.update(10, 20, 2, now=9.0) == pytest.approx(40.0)
+    assert eta.update(20, 20, 2, now=49.0) == 0.0
+
+
+# --- the real engine process ------------------------------------------------------------------
+
+class WorkerProcess:
+    """The worker as the dialog runs it: a child process spoken to over pipes."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-m", "dreamlayer.engine.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.inbox: "queue.Queue[Message | None]" = queue.Queue()
+        self.log: list[bytes] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True).start()
+
+    def _read(self) -> None:
+        while (message := protocol.read_message(self.proc.stdout)) is not None:
+            self.inbox.put(message)
+        self.inbox.put(None)
+
+    def send(self, kind: str, blobs=None, **fields) -> None:
+        protocol.write_message(self.proc.stdin, Message(kind, fields, blobs or []))
+
+    def receive(self, timeout: float = WAIT_S) -> Message:
+        message = self.inbox.get(timeout=timeout)
+        assert message is not None, b"".join(self.log).decode(errors="replace")
+        return message
+
+    def until(self, *kinds: str) -> tuple[list[Message], Message]:
+        seen = []
+        while (message := self.receive()).type not in kinds:
+            seen.append(message)
+        return seen, message
+
+    def dream(self, request_id: int, image: Image, settings: DreamSettings, mask: Mask | None = None, **extra):
+        blobs: list[bytes] = []
+        fields = {"image": protocol.image_field(image, blobs), "settings": settings.to_dict(), **extra}
+        if mask is not None:
+            fields["mask"] = protocol.mask_field(mask, blobs)
+        self.send("dream", blobs, id=request_id, **fields)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    process = WorkerProcess()
+    hello = process.receive()
+    assert hello.type == "hello" and hello["protocol"] == protocol.PROTOCOL_VERSION
+    yield process
+    process.close()
+
+
+def test_models_layers_and_labels(engine):
+    engine.send("list_models", id=1)
+    models = engine.receive()
+    default = next(m for m in models["models"] if m["name"] == DreamSettings().model)
+    assert models.type == "models" and models["id"] == 1 and default["installed"]
+    engine.send("layers", id=2, model=default["name"])
+    layers = engine.receive()
+    assert layers.type == "layers" and layers["default"] in [layer["name"] for layer in layers["layers"]]
+    assert all(layer["channels"] > 0 and layer["hint"] for layer in layers["layers"])
+    engine.send("labels", id=3, model=default["name"])
+    assert len(engine.receive()["labels"]) == 1000
+
+
+def test_unknown_model_and_unknown_request_are_one_line_errors(engine):
+    engine.send("layers", id=4, model="no-such-net")
+    error = engine.receive()
+    assert error.type == "error" and error["id"] == 4 and "no-such-net" in error["message"]
+    assert "\n" not in error["message"]
+    engine.send("paint", id=5)
+    assert engine.receive()["message"] == "unknown request 'paint'"
+
+
+def test_dream_sends_progress_with_preview_and_keeps_masked_out_pixels(engine):
+    image = _random_image(96, 64, 8, seed=1)
+    mask_data = np.zeros((64, 96), dtype=np.uint8)
+    mask_data[:, 48:] = 255
+    engine.dream(10, image, DreamSettings(steps=2, octaves=1, jitter=4), Mask(96, 64, mask_data.tobytes()),
+                 preview_size=32)
+    assert engine.receive().type == "started"
+    progress, result = engine.until("result")
+    assert [p["step"] for p in progress] == [1, 2] and progress[0]["total"] == 2
+    preview = protocol.image_from(progress[0], "preview")
+    assert max(preview.width, preview.height) == 32
+    out = protocol.image_from(result)
+    assert (out.width, out.height, out.depth) == (96, 64, 8)
+    got = np.frombuffer(out.data, dtype=np.uint8).reshape(64, 96, 4)
+    original = np.frombuffer(image.data, dtype=np.uint8).reshape(64, 96, 4)
+    assert np.array_equal(got[..., 3], original[..., 3])
+    assert np.array_equal(got[:, :48], original[:, :48])
+    assert not np.array_equal(got[:, 48:, :3], original[:, 48:, :3])
+
+
+def test_sixteen_bit_dream_comes_back_sixteen_bit(engine):
+    image = _random_image(40, 30, 16, seed=2)
+    engine.dream(11, image, DreamSettings(steps=1, octaves=1))
+    _, result = engine.until("result", "error")
+    out = protocol.image_from(result)
+    assert out.depth == 16 and len(out.data) == len(image.data)
+    alpha = lambda img: np.frombuffer(img.data, dtype="<u2").reshape(30, 40, 4)[..., 3]
+    assert np.array_equal(alpha(out), alpha(image))
+
+
+def test_cancel_stops_within_a_step(engine):
+    engine.dream(12, _random_image(96, 64, 8), DreamSettings(steps=200, octaves=1))
+    assert engine.receive().type == "started"
+    first = engine.receive()
+    assert first.type == "progress"
+    engine.send("cancel", id=13, target=12)
+    seen, end = engine.until("cancelled", "result", "error")
+    assert end.type == "cancelled" and end["id"] == 12
+    assert len(seen) <= 2 and max([p["step"] for p in seen] + [first["step"]]) < 200
+
+
+def test_bad_settings_and_mismatched_mask_are_reported_and_the_engine_keeps_serving(engine):
+    image = _random_image(16, 16, 8)
+    engine.dream(20, image, DreamSettings(model="no-such-net", steps=1, octaves=1))
+    _, error = engine.until("error")
+    assert error["id"] == 20 and "no-such-net" in error["message"]
+    engine.dream(21, image, DreamSettings(steps=1, octaves=1), Mask(4, 4, bytes(16)))
+    _, error = engine.until("error")
+    assert error["message"] == "the mask is 4x4 but the image is 16x16"
+    engine.send("hello", id=22)
+    assert engine.receive()["id"] == 22
+
+
+def test_shutdown_says_bye_and_exits():
+    process = WorkerProcess()
+    try:
+        assert process.receive().type == "hello"
+        process.send("shutdown", id=1)
+        assert process.receive().type == "bye"
+        assert process.proc.wait(timeout=30) == 0
+    finally:
+        process.close()
+
+
+def test_engine_exits_when_the_editor_goes_away_mid_dream():
+    process = WorkerProcess()
+    try:
+        assert process.receive().type == "hello"
+        process.dream(1, _random_image(64, 64, 8), DreamSettings(steps=500, octaves=1))
+        process.until("progress")
+        process.proc.stdin.close()
+        assert process.proc.wait(timeout=60) == 0
+    finally:
+        process.close()
+
+
+def test_garbage_on_stdin_is_reported_before_exiting():
+    process = WorkerProcess()
+    try:
+        assert process.receive().type == "hello"
+        process.proc.stdin.write(b"print('hi')\n")
+        process.proc.stdin.flush()
+        error = process.receive()
+        assert error.type == "error" and "garbled" in error["message"]
+        assert process.proc.wait(timeout=30) == 3
+    finally:
+        process.close()
