@@ -38,7 +38,7 @@ setup(
     packages=_packages(),
     package_dir=PARTS,
     package_data={"": ["*.json", "*.desktop", "*.txt", "*.npz", "*.png"]},
-    install_requires=["numpy>=1.23", "Pillow>=9.1"],
+    install_requires=["numpy>=1.23", "Pillow>=11.1"],
     extras_require={
         "engine": ENGINE,
         "ui": UI,

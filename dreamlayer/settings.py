@@ -21,7 +21,7 @@ class DreamSettings:
     octaves: int = 4
     octave_scale: float = 1.4
     steps: int = 10  # per octave
-    step_size: float = 0.012  # in units of the [0, 1] image range, per step
+    step_size: float = 0.006  # [0, 1] image units per step; the 2015 notebook's 1.5 of 255
     jitter: int = 32  # maximum random roll in pixels, per step
     seed: int = 0
     tile: Optional[int] = None  # tile edge in pixels; None picks one from the image size
