@@ -48,6 +48,13 @@ def _specs() -> dict[str, ModelSpec]:
     return {spec.name: spec for spec in lite_specs() + torchvision_specs()}
 
 
+def register(spec: ModelSpec) -> None:
+    """Add or replace an entry: models brought by the user, or weights served by a private mirror."""
+    _specs()[spec.name] = spec
+    for key in [k for k in _loaded if k[0] == spec.name]:
+        del _loaded[key]
+
+
 def names() -> list[str]:
     return list(_specs())
 
