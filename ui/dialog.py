@@ -1,0 +1,391 @@
+"""The Dream dialog: settings on the right, a live preview on the left, Apply at the bottom.
+
+One dialog for every editor: it sees only pixel value types and an :class:`EngineClient`.
+Previews dream a reduced copy of the picture; Apply dreams the full picture (or reuses the
+preview when the picture was small enough to preview at full size). The document is never
+touched here: the editor gets an :class:`Outcome` only when Apply succeeds.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QImage
+from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
+                             QWidget)
+
+from dreamlayer.pixels import Image, Mask
+from dreamlayer.protocol import PREVIEW_SIZE
+from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
+
+from .client import EngineClient
+from .objective import result_name
+from .outcome import Outcome
+from .presets import Preset, PresetStore
+from .qimage import reduced_image, reduced_mask, to_qimage
+from .store import SettingsStore
+from .widgets.banner import EngineBanner
+from .widgets.compare import ComparePane
+from .widgets.mask_box import MaskBox
+from .widgets.model_box import ModelBox
+from .widgets.objective_box import ObjectiveBox
+from .widgets.preset_bar import PresetBar
+from .widgets.progress import ProgressRow
+from .widgets.strength_box import StrengthBox
+
+ERROR_STYLE = "color: #b00020;"
+
+
+@dataclass
+class _Run:
+    """The dream the dialog is waiting for."""
+
+    id: int
+    full: bool
+    key: str  # settings and mask options, to tell whether a finished preview can serve as the result
+    settings: DreamSettings
+
+
+class DreamDialog(QDialog):
+    """Modal dialog; after ``exec_()``, ``outcome`` is the applied dream or None."""
+
+    def __init__(self, client: EngineClient, image: Image, mask: Optional[Mask] = None,
+                 presets: Optional[PresetStore] = None, store: Optional[SettingsStore] = None,
+                 parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dreamDialog")
+        self.setWindowTitle("Dream")
+        self.client = client
+        self.image = image
+        self.mask = mask
+        self.store = store or SettingsStore()
+        self.outcome: Optional[Outcome] = None
+        self.preview_source = reduced_image(image, PREVIEW_SIZE)
+        self.preview_mask = reduced_mask(mask, self.preview_source.width, self.preview_source.height) if mask else None
+        self.preview_factor = self.preview_source.width / image.width
+        self._run: Optional[_Run] = None
+        self._finished_preview: Optional[tuple[str, Image]] = None
+        self._pulling = ""
+        self._layers_model = ""  # the model whose layers the layer list shows
+        self._wanted: dict[str, Any] = {}  # model/layer choices waiting for the engine's lists
+        self._build(presets or PresetStore())
+        self._connections: list[tuple[Any, Callable]] = []
+        self._connect_client()
+        self.apply_state(self.store.load())
+        self._begin()
+
+    # --- building ------------------------------------------------------------------------------
+
+    def _build(self, presets: PresetStore) -> None:
+        self.banner = EngineBanner()
+        self.banner.restart_requested.connect(self._restart)
+        self.pane = ComparePane()
+        self.pane.setObjectName("previewPane")
+        self.pane.setToolTip("Live preview at reduced size. Turn on Before / after, then drag "
+                             "(or use the arrow keys) to compare.")
+        self.pane.set_before(to_qimage(self.preview_source))
+        self.compare = QPushButton("Before / after", objectName="compare", checkable=True,
+                                   toolTip="Split the preview: original on the left, dream on the right (Ctrl+B)")
+        self.compare.setShortcut("Ctrl+B")
+        self.compare.toggled.connect(self.pane.set_comparing)
+        self.size_note = QLabel(objectName="sizeNote")
+        self.size_note.setText(f"{self.image.width} x {self.image.height} px, {self.image.depth}-bit"
+                               + ("" if self.preview_factor == 1 else
+                                  f"; previews at {self.preview_source.width} x {self.preview_source.height}"))
+        left = QVBoxLayout()
+        left.addWidget(self.pane, 1)
+        under = QHBoxLayout()
+        under.addWidget(self.compare)
+        under.addStretch(1)
+        under.addWidget(self.size_note)
+        left.addLayout(under)
+
+        self.preset_bar = PresetBar(presets)
+        self.preset_bar.chosen.connect(self._preset_chosen)
+        self.preset_bar.save_requested.connect(lambda name: self.preset_bar.save_as(name, self.state()))
+        self.model_box = ModelBox()
+        self.model_box.model_changed.connect(self._model_changed)
+        self.model_box.download_requested.connect(self._download)
+        self.objective = ObjectiveBox()
+        self.objective.labels_needed.connect(self._fetch_labels)
+        self.strength = StrengthBox()
+        self.mask_box = MaskBox(self.mask is not None)
+
+        what = QGroupBox("What to dream")
+        what_layout = QVBoxLayout(what)
+        model_row = QHBoxLayout()
+        model_label = QLabel("&Model:")
+        model_label.setBuddy(self.model_box.combo)
+        model_row.addWidget(model_label)
+        model_row.addWidget(self.model_box, 1)
+        what_layout.addLayout(model_row)
+        what_layout.addWidget(self.objective)
+        how = QGroupBox("How strongly")
+        QVBoxLayout(how).addWidget(self.strength)
+        where = QGroupBox("Where")
+        QVBoxLayout(where).addWidget(self.mask_box)
+        right = QVBoxLayout()
+        right.addWidget(self.preset_bar)
+        right.addWidget(what)
+        right.addWidget(how)
+        right.addWidget(where)
+        right.addStretch(1)
+
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(right, 2)
+
+        self.progress = ProgressRow()
+        self.progress.stop_requested.connect(self._stop)
+        self.status = QLabel(objectName="status", wordWrap=True)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.preview_button = QPushButton("Pre&view", objectName="preview",
+                                          toolTip="Dream a reduced copy to see the effect quickly (Enter)")
+        self.apply_button = QPushButton("&Apply", objectName="apply",
+                                        toolTip="Dream the full picture and put the result on a new layer")
+        self.cancel_button = QPushButton("Cancel", objectName="cancel",
+                                         toolTip="Close without changing the picture (Esc)")
+        self.preview_button.setDefault(True)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.preview_button, QDialogButtonBox.ActionRole)
+        buttons.addButton(self.apply_button, QDialogButtonBox.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.RejectRole)
+        self.preview_button.clicked.connect(lambda: self._start(full=False))
+        self.apply_button.clicked.connect(lambda: self._start(full=True))
+        self.cancel_button.clicked.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.setSizeGripEnabled(True)
+        self.model_box.combo.setFocus()
+
+    def _connect_client(self) -> None:
+        """Connections to the shared client, undone when the dialog closes (the client outlives it)."""
+        client = self.client
+        self._connections = [
+            (client.ready, self._engine_ready), (client.models, self._models), (client.layers, self._layers),
+            (client.labels, self._labels), (client.progress, self._progress), (client.result, self._result),
+            (client.cancelled, self._cancelled), (client.failed, self._failed),
+            (client.pull_progress, self._pull_progress), (client.pulled, self._pulled),
+            (client.stopped, self._engine_stopped),
+        ]
+        for signal, slot in self._connections:
+            signal.connect(slot)
+
+    def _begin(self) -> None:
+        self._update_buttons()
+        if self.client.is_ready:
+            self.client.list_models()
+            return
+        self._say("Starting the dream engine...")
+        self.progress.begin("Starting the dream engine...")
+        self.progress.stop.setEnabled(False)
+        self.client.start()
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Everything the painter chose, as remembered between runs and saved in presets."""
+        return {"model": self.model_box.current_model() or self._wanted.get("model", ""),
+                **self.strength.values(), **self.objective.values(), **self.mask_box.values()}
+
+    def apply_state(self, values: dict[str, Any]) -> None:
+        """Take a (partial) state; the model and layer are applied as soon as the engine lists them."""
+        self.strength.set_values(values)
+        self.mask_box.set_values(values)
+        self.objective.set_values(values)
+        if values.get("layer_depth") is not None:
+            self._wanted.pop("layer", None)
+        if values.get("layer"):
+            self._wanted.pop("layer_depth", None)
+        self._wanted.update({k: values[k] for k in ("model", "layer", "layer_depth") if values.get(k) is not None})
+        if values.get("model"):
+            self.model_box.select(values["model"])
+
+    def current_settings(self) -> DreamSettings:
+        """The settings the dream would use now; ValueError with a painter-facing message if incomplete."""
+        settings = DreamSettings(model=self.model_box.current_model(), **self.strength.values())
+        return self.objective.aimed(settings)
+
+    # --- engine events -------------------------------------------------------------------------
+
+    def _engine_ready(self, hello: dict) -> None:
+        self.banner.hide()
+        self.progress.idle()
+        self._say("Dream engine ready.")
+        self.client.list_models()
+
+    def _models(self, models: list) -> None:
+        wanted = self._wanted.get("model") or self.model_box.current_model() or DEFAULT_MODEL
+        self.model_box.set_models(models, wanted)
+
+    def _model_changed(self, model: str) -> None:
+        self._wanted["layer"] = self.objective.current_layer() or self._wanted.get("layer", "")
+        self.objective.clear_labels()
+        self._layers_model = ""
+        self._update_buttons()
+        if not model:
+            return
+        if not self.model_box.installed():
+            self._say(f"{model} is not downloaded yet. Click Download to fetch it (once per computer).")
+        self.client.request_layers(model)
+
+    def _layers(self, model: str, layers: list, default: str) -> None:
+        if model != self.model_box.current_model():
+            return
+        self.objective.set_layers(layers, default, self._wanted.pop("layer", ""), self._wanted.pop("layer_depth", None))
+        self._layers_model = model
+        if self.objective.current_mode() == "class":
+            self._fetch_labels()
+        self._update_buttons()
+
+    def _fetch_labels(self) -> None:
+        if self.model_box.current_model():
+            self.client.request_labels(self.model_box.current_model())
+
+    def _labels(self, model: str, labels: list) -> None:
+        if model == self.model_box.current_model():
+            self.objective.set_labels(labels)
+
+    def _progress(self, dream_id: int, fields: dict, preview: Optional[QImage]) -> None:
+        if self._run is None or dream_id != self._run.id:
+            return
+        self.progress.step(int(fields.get("step", 0)), int(fields.get("total", 0)), fields.get("eta"))
+        if preview is not None:
+            self.pane.set_after(preview)
+
+    def _result(self, dream_id: int, image: Image, fields: dict) -> None:
+        run = self._run
+        if run is None or dream_id != run.id:
+            return
+        self._run = None
+        if run.full:
+            self._finish(image, run.settings)
+            return
+        self.pane.set_after(to_qimage(image))
+        self._finished_preview = (run.key, image)
+        seconds = fields.get("seconds")
+        self.progress.idle("Preview done" + (f" in {seconds:.1f} s" if seconds is not None else ""))
+        self._say("Preview ready. Apply dreams the full picture with these settings.")
+        self._update_buttons()
+
+    def _cancelled(self, dream_id: int) -> None:
+        if self._run is not None and dream_id == self._run.id:
+            self._run = None
+            self.progress.idle("Stopped")
+            self._say("Stopped. The picture has not been changed.")
+            self._update_buttons()
+
+    def _failed(self, request_id: int, message: str) -> None:
+        if self._run is not None and request_id == self._run.id:
+            self._run = None
+            self.progress.idle()
+        elif self._pulling:
+            self._pulling = ""
+            self.model_box.set_downloading(False)
+            self.progress.idle()
+        self._say(message, error=True)
+        self._update_buttons()
+
+    def _pull_progress(self, model: str, done: int, total: int) -> None:
+        if model == self._pulling:
+            self.progress.download(model, done, total)
+
+    def _pulled(self, model: str) -> None:
+        self._pulling = ""
+        self.progress.idle(f"{model} downloaded")
+        self._say(f"{model} is ready to dream.")
+        self._wanted["model"] = model
+        self.client.list_models()
+
+    def _engine_stopped(self, code: int, message: str) -> None:
+        self._run = None
+        self._pulling = ""
+        self.model_box.set_downloading(False)
+        self.progress.idle()
+        self.banner.show_problem(message, self.client.log_tail())
+        self._say("")
+        self._update_buttons()
+
+    # --- painter actions -----------------------------------------------------------------------
+
+    def _preset_chosen(self, preset: Preset) -> None:
+        self.apply_state(preset.values)
+        self._say(f"Preset {preset.name}: {preset.description}" if preset.description else f"Preset {preset.name}.")
+
+    def _download(self, model: str) -> None:
+        self._pulling = model
+        self.model_box.set_downloading(True)
+        self.progress.download(model, 0, 0)
+        self._say(f"Downloading {model}...")
+        self.client.pull_model(model)
+
+    def _start(self, full: bool) -> None:
+        try:
+            settings = self.current_settings()
+        except ValueError as exc:
+            self._say(str(exc)[:1].upper() + str(exc)[1:] + ".", error=True)
+            return
+        masked = self.mask_box.active()
+        options = self.mask_box.values()
+        key = json.dumps([settings.to_dict(), options if masked else None], sort_keys=True)
+        if full and self.preview_source is self.image and self._finished_preview \
+                and self._finished_preview[0] == key:
+            self._finish(self._finished_preview[1], settings)
+            return
+        if self._run is not None:
+            self.client.cancel(self._run.id)
+        image, mask, factor = (self.image, self.mask, 1.0) if full else \
+            (self.preview_source, self.preview_mask, self.preview_factor)
+        dream_id = self.client.dream(image, mask if masked else None, settings, invert=bool(options["invert"]),
+                                     feather=float(options["feather"]) * factor, preview_size=PREVIEW_SIZE)
+        self._run = _Run(dream_id, full, key, settings)
+        self.progress.begin("Dreaming the full picture..." if full else "Dreaming a preview...")
+        self._say("Dreaming the full picture; the preview shows how far it has got." if full else
+                  "Dreaming a preview...")
+        self._update_buttons()
+
+    def _finish(self, image: Image, settings: DreamSettings) -> None:
+        self.outcome = Outcome(image, settings, result_name(settings))
+        self.accept()
+
+    def _stop(self) -> None:
+        if self._run is not None:
+            self.client.cancel(self._run.id)
+
+    def _restart(self) -> None:
+        self.banner.hide()
+        self._say("Restarting the dream engine...")
+        self.progress.begin("Starting the dream engine...")
+        self.progress.stop.setEnabled(False)
+        self.client.restart()
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet(ERROR_STYLE if error else "")
+        self.status.setText(text)
+
+    def _update_buttons(self) -> None:
+        usable = (self.client.is_ready and self.model_box.installed()
+                  and self._layers_model == self.model_box.current_model() != "")
+        self.preview_button.setEnabled(usable)
+        self.apply_button.setEnabled(usable and not (self._run is not None and self._run.full))
+        self.progress.stop.setEnabled(self._run is not None)
+
+    def done(self, result: int) -> None:
+        """Every way out: stop our dream, remember the settings, let go of the shared client."""
+        if self._run is not None:
+            self.client.cancel(self._run.id)
+            self._run = None
+        self.store.save(self.state())
+        for signal, slot in self._connections:
+            signal.disconnect(slot)
+        self._connections = []
+        super().done(result)

@@ -1,0 +1,14 @@
+"""What the Dream dialog hands back to the editor when the painter applies a dream."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dreamlayer.pixels import Image
+from dreamlayer.settings import DreamSettings
+
+
+@dataclass(frozen=True)
+class Outcome:
+    image: Image  # full size, same depth as the input, alpha = the input's alpha
+    settings: DreamSettings
+    layer_name: str  # e.g. "Dream efficientnet-lite0 blocks.9 seed 0"

@@ -1,0 +1,34 @@
+"""Remembers the dialog's last state between runs (and between editor sessions) with QSettings."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Optional
+
+from PyQt5.QtCore import QSettings
+
+log = logging.getLogger("dreamlayer.ui")
+KEY = "dialog/last"
+
+
+class SettingsStore:
+    """The last dialog state as one JSON value; anything unreadable counts as nothing remembered."""
+
+    def __init__(self, settings: Optional[QSettings] = None) -> None:
+        self.settings = settings if settings is not None else QSettings(
+            QSettings.IniFormat, QSettings.UserScope, "dreamlayer", "dreamlayer")
+
+    def load(self) -> dict[str, Any]:
+        raw = self.settings.value(KEY, "", type=str)
+        if not raw:
+            return {}
+        try:
+            state = json.loads(raw)
+        except ValueError as exc:
+            log.warning("forgetting unreadable remembered settings: %s", exc)
+            return {}
+        return state if isinstance(state, dict) else {}
+
+    def save(self, state: dict[str, Any]) -> None:
+        self.settings.setValue(KEY, json.dumps(state))
+        self.settings.sync()

@@ -1,0 +1,1 @@
+"""Small widgets the Dream dialog is built from, one job each."""

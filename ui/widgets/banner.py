@@ -1,0 +1,31 @@
+"""A strip across the top of the dialog for when the engine is gone, with a Restart button."""
+from __future__ import annotations
+
+from typing import Optional
+
+from PyQt5.QtCore import pyqtSignal
+from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+
+
+class EngineBanner(QFrame):
+    """Says in plain words that the engine stopped and that the picture is untouched."""
+
+    restart_requested = pyqtSignal()
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent, objectName="engineBanner")
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setStyleSheet("#engineBanner { background: #fff3cd; } #engineBanner QLabel { color: #3d2c00; }")
+        self.text = QLabel(objectName="bannerText", wordWrap=True)
+        self.restart = QPushButton("&Restart engine", objectName="restart",
+                                   toolTip="Start the dream engine again (Alt+R)")
+        self.restart.clicked.connect(self.restart_requested)
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.restart)
+        self.hide()
+
+    def show_problem(self, message: str, details: str = "") -> None:
+        self.text.setText(f"{message} Your picture has not been changed. Restart the engine?")
+        self.text.setToolTip(details or message)
+        self.show()

@@ -1,0 +1,175 @@
+"""What to dream of: a layer (friendly names, low to high) and a mode with its own choice."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtWidgets import (QComboBox, QCompleter, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                             QSpinBox, QStackedWidget, QToolButton, QWidget)
+
+from dreamlayer.settings import DreamSettings
+
+from ..objective import MODE_TITLES, MODES, with_objective
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
+
+
+def layer_title(index: int, count: int, layer: dict[str, Any], default: str) -> str:
+    """'11 of 18: object parts: eyes, fur, faces, arches (blocks.9, default)'."""
+    marks = layer["name"] + (", default" if layer["name"] == default else "")
+    return f"{index + 1} of {count}: {layer.get('hint') or 'layer'} ({marks})"
+
+
+class ObjectiveBox(QWidget):
+    """Layer and mode; ``labels_needed`` asks the dialog to fetch class names the first time."""
+
+    labels_needed = pyqtSignal()
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.layer = QComboBox(objectName="layer", toolTip="Which layer of the network to amplify. Low layers "
+                                                          "give strokes and textures, high ones eyes and animals.")
+        self.layer.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.layer.setMinimumContentsLength(24)
+        self.mode = QComboBox(objectName="mode", toolTip="What the dream pushes the picture towards")
+        for mode in MODES:
+            self.mode.addItem(MODE_TITLES[mode], mode)
+        self.channel = QSpinBox(objectName="channel", toolTip="One feature map of the layer; each one "
+                                                             "draws its own motif")
+        self.label = QComboBox(objectName="classLabel", toolTip="Type to search the network's classes by name")
+        self.label.setEditable(True)
+        self.label.setInsertPolicy(QComboBox.NoInsert)
+        self.label.setMinimumContentsLength(18)
+        self.guide = QLineEdit(objectName="guide", toolTip="A picture whose look the dream should take on",
+                               placeholderText="Choose a picture...")
+        self.browse = QToolButton(objectName="guideBrowse", text="...", toolTip="Pick the guide picture")
+        self.browse.setAccessibleName("Browse for a guide picture")
+        self.browse.clicked.connect(self._browse)
+        self.pages = QStackedWidget(objectName="modePages")
+        self.pages.addWidget(QLabel("The whole layer is amplified.", objectName="layerModeNote"))
+        self.pages.addWidget(self._row("C&hannel:", self.channel))
+        self.pages.addWidget(self._row("&Class:", self.label))
+        guide_row = QWidget()
+        guide_layout = QHBoxLayout(guide_row)
+        guide_layout.setContentsMargins(0, 0, 0, 0)
+        guide_layout.addWidget(self.guide, 1)
+        guide_layout.addWidget(self.browse)
+        self.pages.addWidget(self._row("&Guide:", guide_row, buddy=self.guide))
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("&Layer:", self.layer)
+        form.addRow("Mo&de:", self.mode)
+        form.addRow(self.pages)
+        self.mode.currentIndexChanged.connect(self._mode_changed)
+        self.layer.currentIndexChanged.connect(self._layer_changed)
+        self._layers: list[dict[str, Any]] = []
+        self._labels: list[str] = []
+        self._wanted_label = ""
+
+    @staticmethod
+    def _row(text: str, field: QWidget, buddy: Optional[QWidget] = None) -> QWidget:
+        row = QWidget()
+        form = QFormLayout(row)
+        form.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(text)
+        label.setBuddy(buddy or field)
+        form.addRow(label, field)
+        return row
+
+    # --- filling -------------------------------------------------------------------------------
+
+    def set_layers(self, layers: list[dict[str, Any]], default: str, wanted: str = "",
+                   depth: Optional[float] = None) -> None:
+        """Fill the layer list low to high; select ``wanted``, else the layer at ``depth``, else the default."""
+        self._layers = list(layers)
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        for index, layer in enumerate(layers):
+            self.layer.addItem(layer_title(index, len(layers), layer, default), layer["name"])
+            self.layer.setItemData(index, f"{layer['name']}: {layer.get('channels')} channels, "
+                                          f"{layer.get('hint', '')}", Qt.ToolTipRole)
+        self.layer.blockSignals(False)
+        if not self.select_layer(wanted) and not self.select_depth(depth):
+            self.select_layer(default)
+        self._layer_changed()
+
+    def select_layer(self, name: str) -> bool:
+        index = self.layer.findData(name) if name else -1
+        if index >= 0:
+            self.layer.setCurrentIndex(index)
+        return index >= 0
+
+    def select_depth(self, depth: Optional[float]) -> bool:
+        """Pick the layer at a relative depth (0 = lowest, 1 = highest), as presets ask."""
+        if depth is None or not self._layers:
+            return False
+        self.layer.setCurrentIndex(round(min(max(float(depth), 0.0), 1.0) * (len(self._layers) - 1)))
+        return True
+
+    def set_labels(self, labels: list[str]) -> None:
+        self._labels = list(labels)
+        text = self.label.currentText() or self._wanted_label
+        self.label.clear()
+        self.label.addItems(self._labels)
+        completer = QCompleter(self._labels, self.label)
+        completer.setCaseSensitivity(Qt.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchContains)
+        self.label.setCompleter(completer)
+        self.label.setCurrentIndex(-1)
+        self.label.setEditText(text)
+
+    def clear_labels(self) -> None:
+        self._wanted_label = self.label.currentText() or self._wanted_label
+        self._labels = []
+
+    def has_labels(self) -> bool:
+        return bool(self._labels)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def current_layer(self) -> str:
+        return self.layer.currentData() or ""
+
+    def current_mode(self) -> str:
+        return self.mode.currentData()
+
+    def aimed(self, settings: DreamSettings) -> DreamSettings:
+        """``settings`` with the layer and objective chosen here; ValueError for an incomplete choice."""
+        return with_objective(settings, self.current_mode(), self.current_layer(), channel=self.channel.value(),
+                              label=self.label.currentText(), labels=self._labels or None, guide=self.guide.text())
+
+    def values(self) -> dict[str, Any]:
+        return {"layer": self.current_layer(), "mode": self.current_mode(), "channel": self.channel.value(),
+                "label": self.label.currentText() or self._wanted_label, "guide": self.guide.text()}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        if values.get("mode") in MODES:
+            self.mode.setCurrentIndex(MODES.index(values["mode"]))
+        if values.get("layer"):
+            self.select_layer(values["layer"])
+        if values.get("layer_depth") is not None:
+            self.select_depth(values["layer_depth"])
+        if values.get("channel") is not None:
+            self.channel.setValue(int(values["channel"]))
+        if values.get("label") is not None:
+            self._wanted_label = str(values["label"])
+            self.label.setEditText(self._wanted_label)
+        if values.get("guide") is not None:
+            self.guide.setText(str(values["guide"]))
+
+    # --- reacting ------------------------------------------------------------------------------
+
+    def _mode_changed(self) -> None:
+        self.pages.setCurrentIndex(self.mode.currentIndex())
+        self.layer.setEnabled(self.current_mode() != "class")
+        if self.current_mode() == "class" and not self._labels:
+            self.labels_needed.emit()
+
+    def _layer_changed(self) -> None:
+        info = next((layer for layer in self._layers if layer["name"] == self.current_layer()), None)
+        self.channel.setRange(0, max(int(info.get("channels", 1)) - 1, 0) if info else 0)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Guide picture", self.guide.text(), IMAGE_FILTER)
+        if path:
+            self.guide.setText(path)

@@ -1,0 +1,99 @@
+"""How hard and how widely to dream: steps, octaves, step size, jitter and the seed."""
+from __future__ import annotations
+
+import random
+from typing import Any, Optional
+
+from PyQt5.QtCore import QRectF, Qt
+from PyQt5.QtGui import QColor, QIcon, QPainter, QPixmap
+from PyQt5.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QSpinBox, QToolButton, QWidget
+
+from dreamlayer.settings import DreamSettings
+
+SEED_MAX = 2**31 - 1
+ICON_PX = 64  # drawn large; Qt scales it down crisply on every screen density
+
+
+def die_icon(ink: QColor) -> QIcon:
+    """A die showing five, drawn rather than taken from a font that may lack the glyph."""
+    pixmap = QPixmap(ICON_PX, ICON_PX)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.Antialiasing)
+    pen = painter.pen()
+    pen.setColor(ink)
+    pen.setWidthF(ICON_PX / 14)
+    painter.setPen(pen)
+    edge = ICON_PX / 10
+    painter.drawRoundedRect(QRectF(edge, edge, ICON_PX - 2 * edge, ICON_PX - 2 * edge), ICON_PX / 6, ICON_PX / 6)
+    painter.setPen(Qt.NoPen)
+    painter.setBrush(ink)
+    radius = ICON_PX / 14
+    for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.5, 0.5), (0.3, 0.7), (0.7, 0.7)):
+        painter.drawEllipse(QRectF(fx * ICON_PX - radius, fy * ICON_PX - radius, 2 * radius, 2 * radius))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _spin(name: str, low: int, high: int, tip: str) -> QSpinBox:
+    spin = QSpinBox(objectName=name, toolTip=tip)
+    spin.setRange(low, high)
+    return spin
+
+
+def _double(name: str, low: float, high: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox(objectName=name, toolTip=tip)
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setDecimals(decimals)
+    return spin
+
+
+class StrengthBox(QWidget):
+    """The numeric dream settings as a form; values in and out as DreamSettings fields."""
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.steps = _spin("steps", 1, 500, "Strength: gradient steps per octave. More steps, stronger dream.")
+        self.octaves = _spin("octaves", 1, 12, "Detail: how many scales are dreamed, small to full size. "
+                                               "More octaves grow larger shapes.")
+        self.octave_scale = _double("octaveScale", 1.05, 3.0, 0.05, 2,
+                                    "Size ratio between one octave and the next")
+        self.step_size = _double("stepSize", 0.001, 0.2, 0.001, 3,
+                                 "How far each step moves the pixels (in 0..1 colour units)")
+        self.jitter = _spin("jitter", 0, 256, "Random shift in pixels before each step; hides tile seams "
+                                              "and grid artefacts")
+        self.seed = _spin("seed", 0, SEED_MAX, "The same seed and settings give the same picture again")
+        self.dice = QToolButton(objectName="dice", toolTip="Pick a random seed")
+        self.dice.setIcon(die_icon(self.palette().buttonText().color()))
+        self.dice.setAccessibleName("Random seed")
+        self.dice.clicked.connect(self.roll)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.dice)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("&Strength (steps):", self.steps)
+        form.addRow("&Octaves:", self.octaves)
+        form.addRow("Scale &between octaves:", self.octave_scale)
+        form.addRow("Step si&ze:", self.step_size)
+        form.addRow("&Jitter (px):", self.jitter)
+        form.addRow("S&eed:", seed_row)
+        form.labelForField(seed_row).setBuddy(self.seed)
+        self.set_values(DreamSettings().to_dict())
+
+    def roll(self) -> None:
+        self.seed.setValue(random.randint(0, SEED_MAX))
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Take whichever of the fields ``values`` has; the rest stay as they are."""
+        for key, widget in self._fields().items():
+            if values.get(key) is not None:
+                widget.setValue(values[key])
+
+    def values(self) -> dict[str, Any]:
+        return {key: widget.value() for key, widget in self._fields().items()}
+
+    def _fields(self) -> dict[str, Any]:
+        return {"steps": self.steps, "octaves": self.octaves, "octave_scale": self.octave_scale,
+                "step_size": self.step_size, "jitter": self.jitter, "seed": self.seed}
