@@ -1,0 +1,247 @@
+"""The Dream dialog driven like a painter would, against the real engine and the default model."""
+import os
+import re
+import signal
+import sys
+
+import pytest
+from PyQt5.QtCore import Qt, QTimer
+from PyQt5.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLabel, QLineEdit,
+                             QWidget)
+
+from dreamlayer.settings import DEFAULT_MODEL
+from dreamlayer.ui import session
+from dreamlayer.ui.dialog import DreamDialog
+from dreamlayer.ui.presets import PresetStore
+from uihelpers import half_mask, photo, wait_for
+
+NAMES = ["model", "download", "layer", "mode", "channel", "classLabel", "guide", "guideBrowse", "steps", "octaves",
+         "octaveScale", "stepSize", "jitter", "seed", "dice", "useSelection", "invert", "feather", "presets",
+         "savePreset", "deletePreset", "previewPane", "compare", "progressBar", "timeLeft", "stop", "status",
+         "preview", "apply", "cancel", "restart"]
+
+
+@pytest.fixture
+def make_dialog(qtbot, settings_store, preset_store):
+    made = []
+
+    def make(image, mask=None, client=None, engine=None):
+        dialog = DreamDialog(client or engine, image, mask, preset_store, settings_store)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        made.append(dialog)
+        return dialog
+
+    yield make
+    for dialog in made:
+        if dialog.isVisible():
+            dialog.reject()
+
+
+def _ready(dialog):
+    wait_for(lambda: dialog.preview_button.isEnabled())
+
+
+def _quick(dialog, steps=2):
+    dialog.strength.steps.setValue(steps)
+    dialog.strength.octaves.setValue(1)
+
+
+def _child(dialog, name):
+    widget = dialog.findChild(QWidget, name)
+    assert widget is not None, name
+    return widget
+
+
+def test_every_control_has_a_name_a_tooltip_and_keyboard_focus(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    for name in NAMES:
+        widget = _child(dialog, name)
+        assert widget.toolTip(), f"{name} has no tooltip"
+    inputs = [w for w in dialog.findChildren(QWidget)
+              if isinstance(w, (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit))
+              and w.objectName() and not w.objectName().startswith("qt_")]
+    assert len(inputs) >= 20
+    for widget in inputs:
+        assert widget.toolTip(), f"{widget.objectName()} has no tooltip"
+        assert widget.focusPolicy() & Qt.TabFocus, f"{widget.objectName()} cannot be reached with Tab"
+
+
+def test_mnemonics_are_unique_and_labels_point_at_their_fields(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    keys = []
+    for widget in dialog.findChildren(QLabel) + dialog.findChildren(QAbstractButton):
+        match = re.search(r"&(\w)", widget.text())
+        if match:
+            keys.append(match.group(1).lower())
+            if isinstance(widget, QLabel):
+                assert widget.buddy() is not None, widget.text()
+    assert len(keys) >= 15 and len(keys) == len(set(keys)), sorted(keys)
+
+
+def test_lists_come_from_the_engine_low_to_high_with_hints(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    assert dialog.model_box.current_model() == DEFAULT_MODEL and dialog.model_box.installed()
+    titles = [dialog.objective.layer.itemText(i) for i in range(dialog.objective.layer.count())]
+    assert titles[0].startswith("1 of ") and "default" in dialog.objective.layer.currentText()
+    assert all(":" in t and "(" in t for t in titles)
+    not_installed = [dialog.model_box.combo.itemData(i) for i in range(dialog.model_box.combo.count())
+                     if "not downloaded" in dialog.model_box.combo.itemText(i)]
+    if not_installed:
+        dialog.model_box.select(not_installed[0])
+        wait_for(lambda: dialog.objective.layer.count() > 0 and dialog._layers_model == not_installed[0])
+        assert dialog.model_box.download.isEnabled() and not dialog.preview_button.isEnabled()
+
+
+def test_preview_streams_live_images_then_apply_returns_the_full_picture(make_dialog, engine):
+    image, mask = photo(700, 300), half_mask(700, 300)
+    dialog = make_dialog(image, mask, engine=engine)
+    assert (dialog.preview_source.width, dialog.preview_source.height) == (512, 219)
+    _ready(dialog)
+    _quick(dialog, steps=3)
+    dialog.preview_button.click()
+    assert dialog.progress.stop.isEnabled()
+    wait_for(lambda: dialog.progress.bar.value() >= 1)
+    wait_for(lambda: dialog._run is None)
+    assert "Preview done" in dialog.progress.bar.format(), dialog.status.text()
+    assert dialog.pane.after is not None and dialog.pane.after.width() == 512
+    dialog.apply_button.click()
+    wait_for(lambda: dialog.result() == DreamDialog.Accepted)
+    outcome = dialog.outcome
+    assert (outcome.image.width, outcome.image.height, outcome.image.depth) == (700, 300, 8)
+    assert outcome.settings.steps == 3 and outcome.settings.layers == [dialog.objective.current_layer()]
+    assert outcome.layer_name == f"Dream {DEFAULT_MODEL} {outcome.settings.layers[0]} seed 0"
+    for y in (0, 150, 299):
+        row = slice(y * 700 * 4, (y + 1) * 700 * 4)
+        assert outcome.image.data[row][:350 * 4] == image.data[row][:350 * 4]
+        assert outcome.image.data[row][3::4] == image.data[row][3::4]
+    assert outcome.image.data != image.data
+
+
+def test_apply_reuses_a_full_size_preview_of_the_same_settings(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    _quick(dialog)
+    dialog.preview_button.click()
+    wait_for(lambda: dialog._run is None and dialog._finished_preview is not None)
+    previewed = dialog._finished_preview[1]
+    dialog.apply_button.click()
+    assert dialog.result() == DreamDialog.Accepted and dialog.outcome.image is previewed
+
+
+def test_stop_cancels_and_leaves_nothing_applied(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    _quick(dialog, steps=300)
+    dialog.preview_button.click()
+    wait_for(lambda: dialog.progress.bar.value() >= 1)
+    dialog.progress.stop.click()
+    wait_for(lambda: dialog._run is None)
+    assert dialog.status.text().startswith("Stopped") and dialog.progress.bar.value() < 300
+    dialog.reject()
+    assert dialog.outcome is None
+
+
+def test_class_mode_searches_labels_and_refuses_unknown_ones(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    dialog.objective.mode.setCurrentIndex(dialog.objective.mode.findData("class"))
+    wait_for(lambda: dialog.objective.has_labels())
+    completer = dialog.objective.label.completer()
+    completer.setCompletionPrefix("tabby")
+    assert completer.completionCount() >= 1 and "tabby" in completer.currentCompletion()
+    dialog.objective.label.setEditText("unicorn")
+    dialog.preview_button.click()
+    assert dialog._run is None and "no class called 'unicorn'" in dialog.status.text()
+    dialog.objective.label.setEditText(completer.currentCompletion())
+    assert dialog.current_settings().objective == f'class:"{completer.currentCompletion()}"'
+
+
+def test_presets_apply_and_the_painters_own_are_saved(make_dialog, engine, preset_store):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    bar = dialog.preset_bar
+    bar.combo.setCurrentIndex(bar.combo.findData("Deep"))
+    bar.combo.activated.emit(bar.combo.currentIndex())
+    assert dialog.strength.octaves.value() == 6 and dialog.strength.steps.value() == 20
+    layers = dialog.objective.layer.count()
+    assert dialog.objective.layer.currentIndex() == round(0.85 * (layers - 1))
+    dialog.strength.seed.setValue(77)
+    bar.save_as("Mine", dialog.state())
+    assert PresetStore(preset_store.path).find("Mine").values["seed"] == 77
+    assert bar.combo.currentData() == "Mine" and bar.delete.isEnabled()
+    bar.combo.setCurrentIndex(bar.combo.findData("Gentle"))
+    bar.combo.activated.emit(bar.combo.currentIndex())
+    assert dialog.strength.octaves.value() == 2
+    bar.combo.setCurrentIndex(bar.combo.findData("Mine"))
+    bar.combo.activated.emit(bar.combo.currentIndex())
+    assert dialog.strength.seed.value() == 77 and dialog.strength.octaves.value() == 6
+
+
+def test_the_last_settings_are_remembered(make_dialog, engine):
+    first = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    _ready(first)
+    first.strength.steps.setValue(7)
+    first.strength.seed.setValue(1234)
+    first.objective.select_layer("blocks.5")
+    first.objective.mode.setCurrentIndex(first.objective.mode.findData("channel"))
+    first.objective.channel.setValue(9)
+    first.mask_box.invert.setChecked(True)
+    first.reject()
+    second = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    _ready(second)
+    assert (second.strength.steps.value(), second.strength.seed.value()) == (7, 1234)
+    assert second.objective.current_layer() == "blocks.5" and second.objective.current_mode() == "channel"
+    assert second.objective.channel.value() == 9 and second.mask_box.invert.isChecked()
+    assert second.current_settings().objective == "blocks.5:9"
+
+
+def test_engine_killed_mid_dream_is_explained_and_restart_works(make_dialog, fresh_engine):
+    dialog = make_dialog(photo(96, 64), client=fresh_engine)
+    _ready(dialog)
+    _quick(dialog, steps=300)
+    dialog.preview_button.click()
+    wait_for(lambda: dialog.progress.bar.value() >= 1)
+    os.kill(fresh_engine.process_id(), signal.SIGKILL)
+    wait_for(lambda: dialog.banner.isVisible())
+    text = dialog.banner.text.text()
+    assert "The dream engine stopped unexpectedly" in text and "has not been changed" in text
+    assert not dialog.preview_button.isEnabled() and dialog.outcome is None and dialog.isVisible()
+    dialog.banner.restart.click()
+    _ready(dialog)
+    assert not dialog.banner.isVisible()
+    _quick(dialog, steps=1)
+    dialog.preview_button.click()
+    wait_for(lambda: dialog._finished_preview is not None)
+
+
+def test_missing_engine_is_explained_without_a_traceback(make_dialog, qapp, tmp_path):
+    from dreamlayer.ui.client import EngineClient
+    client = EngineClient(str(tmp_path / "nowhere" / "python"))
+    dialog = make_dialog(photo(32, 32), client=client)
+    wait_for(lambda: dialog.banner.isVisible())
+    assert "could not be started" in dialog.banner.text.text() and not dialog.preview_button.isEnabled()
+
+
+def test_dream_interactively_returns_the_outcome_of_apply(qapp, settings_store, monkeypatch):
+    monkeypatch.setattr("dreamlayer.ui.dialog.SettingsStore", lambda: settings_store)
+    image = photo(64, 48)
+
+    def drive():
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, DreamDialog) and dialog.preview_button.isEnabled():
+            _quick(dialog, steps=1)
+            dialog.apply_button.click()
+        else:
+            QTimer.singleShot(50, drive)
+
+    QTimer.singleShot(50, drive)
+    try:
+        outcome = session.dream_interactively(image, None, sys.executable)
+        assert outcome is not None and (outcome.image.width, outcome.image.height) == (64, 48)
+        assert (outcome.settings.steps, outcome.settings.octaves) == (1, 1)
+        with pytest.raises(ValueError, match="mask is 2x2 but the image is 64x48"):
+            session.dream_interactively(image, half_mask(2, 2), sys.executable)
+    finally:
+        session.engine_client(sys.executable).shutdown()
