@@ -46,9 +46,10 @@ def _dream_parser(sub) -> None:
 
 def run_dream(args: argparse.Namespace) -> int:
     from .dream import dream
-    from .imageio import Picture, read_image, read_mask, write_image
+    from .imageio import Picture, output_format, read_image, read_mask, write_image
     from .progress import ProgressBar
 
+    output_format(args.output)
     picture = read_image(args.input)
     mask = read_mask(args.mask, picture.size) if args.mask else None
     settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,

@@ -131,6 +131,18 @@ def read_mask(path: str | Path, size: tuple[int, int]) -> np.ndarray:
     return np.clip(value, 0.0, 1.0).astype(np.float32)
 
 
+def output_format(path: str | Path) -> str:
+    """The Pillow format for an output path, or ImageWriteError; lets callers fail before a long dream."""
+    path = Path(path)
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageWriteError(f"cannot write {path}: unknown extension '{path.suffix}' "
+                              f"(use {', '.join(FORMATS)})")
+    if not path.parent.is_dir():
+        raise ImageWriteError(f"cannot write {path}: folder {path.parent} does not exist")
+    return fmt
+
+
 def write_image(path: str | Path, picture: Picture, original: Picture | None = None) -> None:
     """Write in the format the extension names, keeping what the dream must not change.
 
@@ -144,12 +156,7 @@ def write_image(path: str | Path, picture: Picture, original: Picture | None = N
     is replaced atomically, so a failed write never leaves half a file in place of the original.
     """
     path = Path(path)
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ImageWriteError(f"cannot write {path}: unknown extension '{path.suffix}' "
-                              f"(use {', '.join(FORMATS)})")
-    if not path.parent.is_dir():
-        raise ImageWriteError(f"cannot write {path}: folder {path.parent} does not exist")
+    fmt = output_format(path)
     source = original if original is not None else picture
     if source.alpha is not None and source.alpha.shape != picture.rgb.shape[:2]:
         raise ValueError(f"alpha {source.alpha.shape} does not match rgb {picture.rgb.shape[:2]}")
