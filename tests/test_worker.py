@@ -3,15 +3,19 @@ import queue
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dreamlayer import protocol
 from dreamlayer.engine import worker
+from dreamlayer.engine.models import registry
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import Message
 from dreamlayer.settings import DreamSettings
+from httpserver import FileServer, closed_port_url
+from mirror_worker import MODEL as MIRROR_MODEL
 
 WAIT_S = 120.0
 
@@ -79,8 +83,9 @@ def test_time_left_weights_later_octaves_by_their_pixels():
 class WorkerProcess:
     """The worker as the dialog runs it: a child process spoken to over pipes."""
 
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "dreamlayer.engine.worker"], stdin=subprocess.PIPE,
+    def __init__(self, *command: str) -> None:
+        command = command or ("-m", "dreamlayer.engine.worker")
+        self.proc = subprocess.Popen([sys.executable, *command], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.inbox: "queue.Queue[Message | None]" = queue.Queue()
         self.log: list[bytes] = []
@@ -235,5 +240,41 @@ def test_garbage_on_stdin_is_reported_before_exiting():
         error = process.receive()
         assert error.type == "error" and "garbled" in error["message"]
         assert process.proc.wait(timeout=30) == 3
+    finally:
+        process.close()
+
+
+def test_pull_model_downloads_with_progress_and_the_model_is_then_installed(cache, monkeypatch):
+    weights = Path(registry.weights_path(registry.get("efficientnet-lite0"))).read_bytes()
+    with FileServer(weights, "/lite0.pth") as server:
+        monkeypatch.setenv("DREAMLAYER_TEST_MIRROR", server.url)
+        process = WorkerProcess(str(Path(__file__).with_name("mirror_worker.py")))
+        try:
+            assert process.receive().type == "hello"
+            process.send("list_models", id=1)
+            listed = {m["name"]: m for m in process.receive()["models"]}
+            assert not listed[MIRROR_MODEL]["installed"] and listed[MIRROR_MODEL]["downloadable"]
+            process.send("pull_model", id=2, model=MIRROR_MODEL)
+            progress, pulled = process.until("pulled", "error")
+            assert pulled.type == "pulled" and pulled["model"] == MIRROR_MODEL, pulled.fields
+            assert progress and progress[-1]["done"] == progress[-1]["total"] == len(weights)
+            assert all(p["id"] == 2 for p in progress)
+            process.send("list_models", id=3)
+            assert {m["name"]: m for m in process.receive()["models"]}[MIRROR_MODEL]["installed"]
+            process.send("pull_model", id=4, model="no-such-net")
+            assert "no-such-net" in process.receive()["message"]
+        finally:
+            process.close()
+
+
+def test_pull_from_an_unreachable_mirror_is_a_one_line_error(cache, monkeypatch):
+    monkeypatch.setenv("DREAMLAYER_TEST_MIRROR", closed_port_url())
+    process = WorkerProcess(str(Path(__file__).with_name("mirror_worker.py")))
+    try:
+        assert process.receive().type == "hello"
+        process.send("pull_model", id=1, model=MIRROR_MODEL)
+        _, error = process.until("error", "pulled")
+        assert error.type == "error" and error["id"] == 1
+        assert error["message"].startswith(f"Could not download {MIRROR_MODEL}") and "\n" not in error["message"]
     finally:
         process.close()

@@ -3,6 +3,7 @@ import os
 import re
 import signal
 import sys
+from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import Qt, QTimer
@@ -245,3 +246,35 @@ def test_dream_interactively_returns_the_outcome_of_apply(qapp, settings_store, 
             session.dream_interactively(image, half_mask(2, 2), sys.executable)
     finally:
         session.engine_client(sys.executable).shutdown()
+
+
+def test_download_button_fetches_a_model_and_makes_it_usable(make_dialog, qapp, tmp_path, monkeypatch, cache):
+    from dreamlayer.engine.models import registry
+    from dreamlayer.ui.client import EngineClient
+    from httpserver import FileServer
+    from mirror_worker import MODEL
+
+    weights = Path(registry.weights_path(registry.get("efficientnet-lite0"))).read_bytes()
+    script = tmp_path / "engine-python"
+    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{Path(__file__).parents[1] / "mirror_worker.py"}"\n')
+    script.chmod(0o755)
+    with FileServer(weights, "/lite0.pth") as server:
+        monkeypatch.setenv("DREAMLAYER_TEST_MIRROR", server.url)
+        client = EngineClient(str(script))
+        try:
+            dialog = make_dialog(photo(64, 48), client=client)
+            _ready(dialog)
+            assert dialog.model_box.select(MODEL)
+            wait_for(lambda: dialog._layers_model == MODEL)
+            assert "not downloaded" in dialog.model_box.combo.currentText()
+            assert dialog.model_box.download.isEnabled() and not dialog.preview_button.isEnabled()
+            formats = []
+            client.pull_progress.connect(lambda *_: formats.append(dialog.progress.bar.format()))
+            dialog.model_box.download.click()
+            assert not dialog.model_box.combo.isEnabled()
+            _ready(dialog)
+            assert dialog.model_box.current_model() == MODEL and dialog.model_box.installed()
+            assert formats and formats[-1] == f"Downloading {MODEL}: 19 MB of 19 MB"
+            assert dialog.status.text() == f"{MODEL} is ready to dream."
+        finally:
+            client.shutdown()
