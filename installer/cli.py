@@ -1,0 +1,64 @@
+"""``dreamlayer install krita`` and ``dreamlayer uninstall krita``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from dreamlayer.installer.krita import InstallError, Locations, default_locations, install, uninstall
+
+
+def _locations(args: argparse.Namespace) -> Locations:
+    default = default_locations()
+    return Locations(args.pykrita or default.pykrita, args.kritarc or default.kritarc)
+
+
+def _add_location_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pykrita", type=Path, metavar="DIR",
+                        help="Krita's pykrita folder (default: the per-user one)")
+    parser.add_argument("--kritarc", type=Path, metavar="FILE",
+                        help="Krita's settings file (default: the per-user kritarc)")
+
+
+def _install_krita(args: argparse.Namespace) -> int:
+    locations = _locations(args)
+    try:
+        folder = install(locations, args.engine_python, check=not args.no_check)
+    except (InstallError, OSError) as error:
+        print(f"dreamlayer: {error}", file=sys.stderr)
+        return 1
+    print(f"Installed the Krita plugin in {folder} (engine: {args.engine_python}).")
+    print("Restart Krita; the command is Filter > Dream….")
+    return 0
+
+
+def _uninstall_krita(args: argparse.Namespace) -> int:
+    locations = _locations(args)
+    try:
+        found = uninstall(locations)
+    except OSError as error:
+        print(f"dreamlayer: {error}", file=sys.stderr)
+        return 1
+    print(f"Removed the Krita plugin from {locations.pykrita}." if found
+          else f"The Krita plugin was not installed in {locations.pykrita}; nothing to do.")
+    return 0
+
+
+def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    """Add ``install`` and ``uninstall`` (each with an editor: ``krita``)."""
+    install_parser = subparsers.add_parser("install", help="install an editor plugin")
+    editors = install_parser.add_subparsers(dest="editor", metavar="EDITOR", required=True)
+    krita = editors.add_parser("krita", help="install the Krita plugin (Filter > Dream…)")
+    krita.add_argument("--engine-python", default=sys.executable, metavar="PATH",
+                       help="the Python that runs the dream engine (default: this one, %(default)s)")
+    krita.add_argument("--no-check", action="store_true",
+                       help="skip checking that the engine's Python can import torch and dreamlayer")
+    _add_location_options(krita)
+    krita.set_defaults(func=_install_krita)
+
+    uninstall_parser = subparsers.add_parser("uninstall", help="remove an editor plugin")
+    editors = uninstall_parser.add_subparsers(dest="editor", metavar="EDITOR", required=True)
+    krita = editors.add_parser("krita", help="remove the Krita plugin and its kritarc switch")
+    _add_location_options(krita)
+    krita.set_defaults(func=_uninstall_krita)
+

@@ -1,0 +1,166 @@
+"""Krita documents, layers and selections <-> dreamlayer's ``Image``, ``Mask`` and ``Bounds``.
+
+RGBA documents with 8- or 16-bit integer channels are read and written directly.
+Every other colour space (float RGBA, CMYK, greyscale, Lab, ...) is converted to 16-bit
+sRGB for the dream and back, inside a throwaway document: converting a layer's colour
+space is an undoable command in Krita, and it must not land on the user's undo stack.
+Functions take Krita's objects as arguments and never import ``krita`` themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Optional
+
+from PyQt5.QtCore import QByteArray
+
+from dreamlayer.pixels import Bounds, Image, Mask
+from dreamlayer.plugin.krita.pixelbytes import swap_red_blue
+
+DREAM_MODEL = "RGBA"
+DREAM_DEPTH = "U16"
+DREAM_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
+DIRECT_DEPTHS = {"U8": 8, "U16": 16}
+LAYER_TYPES_WITH_PIXELS = {"paintlayer"}
+
+
+class KritaAdapterError(ValueError):
+    """Something about the document stops a dream; the message is one line for the user."""
+
+
+class ColorSpace(NamedTuple):
+    model: str
+    depth: str
+    profile: str
+
+    @classmethod
+    def of(cls, thing: Any) -> "ColorSpace":
+        """The colour space of a Krita Node or Document."""
+        return cls(thing.colorModel(), thing.colorDepth(), thing.colorProfile())
+
+    @property
+    def direct(self) -> bool:
+        """Whether pixels in this space map onto ``pixels.Image`` without conversion."""
+        return self.model == DREAM_MODEL and self.depth in DIRECT_DEPTHS
+
+
+DREAM_SPACE = ColorSpace(DREAM_MODEL, DREAM_DEPTH, DREAM_PROFILE)
+
+
+@dataclass(frozen=True)
+class Source:
+    """What is dreamed on and where the result goes.
+
+    ``parent``/``anchor``: the result layer is added to ``parent`` directly above ``anchor``.
+    ``selection``: Krita's selection object (None when nothing is selected), kept for the
+    transparency mask.
+    """
+
+    image: Image
+    mask: Optional[Mask]
+    bounds: Bounds
+    parent: Any
+    anchor: Any
+    selection: Any
+    composite: bool
+
+
+def canvas(document: Any) -> Bounds:
+    """The whole canvas: the dialog can invert or feather the selection, which reaches beyond its box."""
+    bounds = Bounds(0, 0, document.width(), document.height())
+    if bounds.empty:
+        raise KritaAdapterError("The image is empty.")
+    return bounds
+
+
+def source_layer(document: Any) -> Any:
+    """The layer to dream on: the active node, or the layer a selected mask belongs to."""
+    node = document.activeNode()
+    while node is not None and node.type().endswith("mask"):
+        node = node.parentNode()
+    if node is None or not node.type():
+        raise KritaAdapterError("Select a layer to dream on.")
+    return node
+
+
+def top_layer(document: Any) -> Any:
+    """The topmost layer of the document (skipping the global selection's mask)."""
+    layers = [node for node in document.topLevelNodes() if not node.type().endswith("mask")]
+    if not layers:
+        raise KritaAdapterError("The document has no layers.")
+    return layers[-1]
+
+
+def read_source(app: Any, document: Any, composite: bool = False) -> Source:
+    """Read the active layer (or the visible composite) and the selection of ``document``."""
+    document.waitForDone()
+    selection = document.selection()
+    if selection is not None and (selection.width() <= 0 or selection.height() <= 0):
+        selection = None
+    bounds = canvas(document)
+    if composite:
+        anchor = top_layer(document)
+        data = bytes(document.pixelData(bounds.x, bounds.y, bounds.width, bounds.height))
+        space = ColorSpace.of(document)
+    else:
+        anchor = source_layer(document)
+        read = anchor.pixelData if anchor.type() in LAYER_TYPES_WITH_PIXELS else anchor.projectionPixelData
+        data = bytes(read(bounds.x, bounds.y, bounds.width, bounds.height))
+        space = ColorSpace.of(anchor)
+    mask = None
+    if selection is not None:
+        mask = Mask(bounds.width, bounds.height,
+                    bytes(selection.pixelData(bounds.x, bounds.y, bounds.width, bounds.height)))
+        if not mask.data.strip(b"\0"):
+            raise KritaAdapterError("The selection is empty or lies outside the image.")
+    image = to_image(app, data, bounds, space)
+    return Source(image, mask, bounds, anchor.parentNode(), anchor, selection, composite)
+
+
+def to_image(app: Any, data: bytes, bounds: Bounds, space: ColorSpace) -> Image:
+    """Krita pixel bytes in ``space`` -> straight RGBA ``Image`` (8 or 16 bit)."""
+    if not space.direct:
+        data = convert(app, data, bounds, space, DREAM_SPACE)
+        space = DREAM_SPACE
+    depth = DIRECT_DEPTHS[space.depth]
+    expected = bounds.width * bounds.height * 4 * depth // 8
+    if len(data) != expected:
+        raise KritaAdapterError(f"Krita gave {len(data)} bytes of pixels where {expected} were expected.")
+    return Image(bounds.width, bounds.height, swap_red_blue(data, depth), depth)
+
+
+def from_image(app: Any, image: Image, bounds: Bounds, space: ColorSpace) -> bytes:
+    """Straight RGBA ``Image`` -> Krita pixel bytes in ``space``."""
+    if space.direct and DIRECT_DEPTHS[space.depth] == image.depth:
+        return swap_red_blue(image.data, image.depth)
+    native = ColorSpace(DREAM_MODEL, "U8" if image.depth == 8 else "U16", DREAM_PROFILE)
+    return convert(app, swap_red_blue(image.data, image.depth), bounds, native, space)
+
+
+def write_pixels(app: Any, node: Any, image: Image, bounds: Bounds) -> None:
+    """Put ``image`` into ``node`` at ``bounds``, converted to the node's colour space."""
+    data = from_image(app, image, bounds, ColorSpace.of(node))
+    node.setPixelData(QByteArray(data), bounds.x, bounds.y, bounds.width, bounds.height)
+
+
+def convert(app: Any, data: bytes, bounds: Bounds, source: ColorSpace, target: ColorSpace) -> bytes:
+    """Convert raw pixels between colour spaces in a throwaway document.
+
+    Krita records a colour-space conversion as an undoable command of the layer's
+    document, so it happens in a document of its own that is closed straight after.
+    """
+    width, height = bounds.width, bounds.height
+    scratch = app.createDocument(width, height, "dreamlayer conversion", source.model, source.depth,
+                                 source.profile, 72.0)
+    if scratch is None:
+        raise KritaAdapterError(f"Krita cannot work in {source.model} {source.depth} ({source.profile}).")
+    try:
+        layer = scratch.topLevelNodes()[0]
+        layer.setPixelData(QByteArray(data), 0, 0, width, height)
+        if not layer.setColorSpace(target.model, target.depth, target.profile):
+            raise KritaAdapterError(f"Krita could not convert {source.model} {source.depth} to "
+                                    f"{target.model} {target.depth}.")
+        scratch.waitForDone()
+        return bytes(layer.pixelData(0, 0, width, height))
+    finally:
+        scratch.setModified(False)
+        scratch.close()

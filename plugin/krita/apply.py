@@ -1,0 +1,135 @@
+"""Put a dream into the document: a new paint layer above the source, masked by the selection.
+
+When the dream stayed inside the selection, the layer holds the pure dream and a
+transparency mask made from the selection mixes it in, so soft selections stay soft and the
+painter can repaint the mask. When the dialog inverted or feathered the selection (the dream
+reaches outside it), the layer holds the dream exactly as shown, without a mask.
+
+The whole change is one undo step. Krita records adding a layer and adding a mask as two
+commands and offers Python no way to group them, so the layer is built in place (layer,
+then mask: Krita 5.2+ through ``createTransparencyMask``, Krita 5.1 through the
+``add_new_transparency_mask`` action, which takes the current selection), copied with its
+mask, those commands are undone, and the copy is added back as a single command. If the
+undo does not behave as expected the layer stays as built: correct, in two undo steps.
+
+Krita finishes some of these steps (making a new node active, undo) only on its main event
+loop, not in a nested one, so the work is a generator of waits driven by ``run_steps``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable, Generator
+
+from PyQt5.QtCore import QTimer
+
+from dreamlayer.pixels import Image
+from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, write_pixels
+from dreamlayer.plugin.krita.pixelbytes import changed_outside, unblend
+
+MASK_NAME = "Dream selection"
+MASK_ACTION = "add_new_transparency_mask"
+POLL_MS = 50
+WAIT_SECONDS = 10.0
+
+Steps = Generator[int, None, Any]
+
+
+def run_steps(steps: Steps, done: Callable[[Any], None], failed: Callable[[Exception], None]) -> None:
+    """Drive ``steps`` from the main event loop; each yielded value is a pause in milliseconds."""
+    def advance() -> None:
+        try:
+            pause = next(steps)
+        except StopIteration as finished:
+            done(finished.value)
+        except (KritaAdapterError, ValueError, OSError) as error:
+            failed(error)
+        else:
+            QTimer.singleShot(pause, advance)
+
+    QTimer.singleShot(0, advance)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> Generator[int, None, bool]:
+    """Pause until ``condition`` holds; False if it did not within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        yield POLL_MS
+    return True
+
+
+def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, name: str) -> Steps:
+    """Add the dream as a layer named ``name`` above the source; the steps end with the new layer."""
+    if (dreamed.width, dreamed.height) != (source.bounds.width, source.bounds.height):
+        raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
+    masked = source.mask is not None and not changed_outside(source.image, dreamed, source.mask)
+    pixels = unblend(source.image, dreamed, source.mask) if masked else dreamed
+    layer = document.createNode(name, "paintlayer")
+    write_pixels(app, layer, pixels, source.bounds)
+    source.parent.addChildNode(layer, source.anchor)
+    document.waitForDone()
+    if masked:
+        yield from _add_mask(app, document, layer, source.selection)
+        layer = yield from _as_one_step(app, document, source, layer)
+    yield from wait_for(lambda: _activate(document, layer), 2.0)
+    document.refreshProjection()
+    return layer
+
+
+def _masks(layer: Any) -> list:
+    return [node for node in layer.childNodes() if node.type() == "transparencymask"]
+
+
+def _add_mask(app: Any, document: Any, layer: Any, selection: Any) -> Steps:
+    if hasattr(document, "createTransparencyMask"):
+        mask = document.createTransparencyMask(MASK_NAME)
+        mask.setSelection(selection)
+        layer.addChildNode(mask, None)
+        document.waitForDone()
+    else:
+        if not (yield from wait_for(lambda: _activate(document, layer))):
+            raise KritaAdapterError("Krita did not make the new layer active.")
+        app.action(MASK_ACTION).trigger()
+        if not (yield from wait_for(lambda: bool(_masks(layer)))):
+            raise KritaAdapterError("Krita did not add the transparency mask.")
+    _masks(layer)[0].setName(MASK_NAME)
+
+
+def _activate(document: Any, layer: Any) -> bool:
+    """Ask for ``layer`` to be active; asked again until the view has caught up with the new node."""
+    if _same(document.activeNode(), layer):
+        return True
+    document.setActiveNode(layer)
+    return False
+
+
+def _same(node: Any, other: Any) -> bool:
+    return node is not None and node.uniqueId() == other.uniqueId()
+
+
+def _contains(parent: Any, layer: Any) -> bool:
+    return any(_same(child, layer) for child in parent.childNodes())
+
+
+def _undo(app: Any, document: Any, done: Callable[[], bool]) -> Steps:
+    app.action("edit_undo").trigger()
+    document.waitForDone()
+    return (yield from wait_for(done, 3.0))
+
+
+def _as_one_step(app: Any, document: Any, source: Source, layer: Any) -> Steps:
+    """Replace the two commands (add layer, add mask) by one that adds both."""
+    copy = layer.duplicate()
+    if not _masks(copy):
+        return layer
+    if not (yield from _undo(app, document, lambda: not _masks(layer))):
+        return layer
+    if not (yield from _undo(app, document, lambda: not _contains(source.parent, layer))):
+        app.action("edit_redo").trigger()
+        document.waitForDone()
+        yield from wait_for(lambda: bool(_masks(layer)), 3.0)
+        return layer
+    source.parent.addChildNode(copy, source.anchor)
+    document.waitForDone()
+    return copy

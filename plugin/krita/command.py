@@ -1,0 +1,25 @@
+"""The Dream command: read the document, run the dialog, apply what it returns."""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from dreamlayer.plugin.krita.adapter import read_source
+from dreamlayer.plugin.krita.apply import Steps, apply_dream
+
+Dialog = Callable[..., Any]
+
+
+def dream_on_document(app: Any, document: Any, engine_python: str, *, composite: bool = False,
+                      parent: Any = None, dialog: Optional[Dialog] = None) -> Optional[Steps]:
+    """Dream on the active layer (or the visible composite).
+
+    Returns the steps that add the layer (see ``apply.run_steps``), or None if the painter
+    cancelled.
+    """
+    source = read_source(app, document, composite)
+    if dialog is None:
+        from dreamlayer.ui.session import dream_interactively as dialog
+    outcome = dialog(source.image, source.mask, engine_python, parent)
+    if outcome is None:
+        return None
+    return apply_dream(app, document, source, outcome.image, outcome.layer_name)

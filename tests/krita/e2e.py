@@ -1,0 +1,92 @@
+"""The real-Krita end-to-end run: install the plugin with the installer, then drive Krita.
+
+Used by ``test_krita_e2e.py`` and by hand for screenshots and timings::
+
+    python tests/krita/e2e.py OUTDIR --size 1024x768 --steps 10 --octaves 4
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Optional
+
+from harness import HERE, prepare_home, run_krita, start_display
+
+SCENARIO = HERE / "scenario_dream.py"
+
+
+def make_picture(path: Path, width: int, height: int) -> None:
+    """A picture with structure for the network to grab on: gradients and rings."""
+    from PIL import Image, ImageDraw
+
+    picture = Image.new("RGBA", (width, height))
+    pixels = picture.load()
+    for y in range(height):
+        for x in range(width):
+            pixels[x, y] = (255 * x // width, 255 * y // height, 160, 255)
+    draw = ImageDraw.Draw(picture)
+    for radius in range(8, max(width, height), 14):
+        draw.ellipse((width // 2 - radius, height // 2 - radius, width // 2 + radius, height // 2 + radius),
+                     outline=(250, 240, 200, 255), width=3)
+    picture.save(path)
+
+
+def install_plugin(home: Path, python: str) -> subprocess.CompletedProcess:
+    """``dreamlayer install krita`` as a user would run it, with HOME pointing at ``home``."""
+    env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"),
+               XDG_CONFIG_HOME=str(home / ".config"))
+    return subprocess.run([python, "-m", "dreamlayer", "install", "krita", "--engine-python", python],
+                          env=env, capture_output=True, text=True, timeout=300)
+
+
+def run(out: Path, width: int, height: int, steps: int, octaves: int, timeout: float,
+        home: Optional[Path] = None, colour_spaces: bool = True) -> dict:
+    """Everything from a fresh HOME to results.json; returns the parsed results plus run facts."""
+    out.mkdir(parents=True, exist_ok=True)
+    home = home or out / "home"
+    prepare_home(home, [])
+    installed = install_plugin(home, sys.executable)
+    if installed.returncode != 0:
+        return {"error": f"install failed: {installed.stderr.strip() or installed.stdout.strip()}"}
+    make_picture(out / "in.png", width, height)
+    (out / "results.json").unlink(missing_ok=True)
+    display = start_display()
+    try:
+        krita = run_krita(home, SCENARIO, display, out / "scenario.log", timeout,
+                          env={"DREAMLAYER_E2E_DIR": str(out), "DREAMLAYER_E2E_STEPS": str(steps),
+                               "DREAMLAYER_E2E_OCTAVES": str(octaves),
+                               "DREAMLAYER_E2E_COLOUR_SPACES": "1" if colour_spaces else "0"},
+                          timeout_shot=out / "screen-timeout.png")
+    finally:
+        display.stop()
+    results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
+    results["run"] = {"returncode": krita.returncode, "seconds": round(krita.seconds, 1),
+                      "timed_out": krita.timed_out, "log": krita.log, "output_tail": krita.output[-4000:]}
+    return results
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--size", default="256x192")
+    parser.add_argument("--steps", type=int, default=3)
+    parser.add_argument("--octaves", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=420)
+    parser.add_argument("--no-colour-spaces", action="store_true")
+    args = parser.parse_args(argv)
+    width, height = (int(part) for part in args.size.split("x"))
+    results = run(args.out.resolve(), width, height, args.steps, args.octaves, args.timeout,
+                  colour_spaces=not args.no_colour_spaces)
+    print(json.dumps({key: value for key, value in results.items() if key != "run"}, indent=2))
+    print(results.get("run", {}).get("log", ""))
+    failed = [name for name, ok in results.get("checks", {}).items() if not ok]
+    print("failed:", failed, "| run:", {k: v for k, v in results.get("run", {}).items() if k in ("returncode", "seconds", "timed_out")})
+    return 1 if failed or "error" in results or not results.get("checks") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

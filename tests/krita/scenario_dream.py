@@ -1,0 +1,302 @@
+"""Runs inside Krita (via the test driver): the Dream action from menu to undo, plus adapter checks.
+
+Parameters come from the environment (``DREAMLAYER_E2E_DIR`` holds ``in.png`` and receives
+``results.json`` and screenshots; ``DREAMLAYER_E2E_STEPS``/``_OCTAVES`` set the dialog).
+Every check is recorded by name in results.json for the pytest side to assert on.
+"""
+import json
+import os
+import subprocess
+import time
+
+from krita import Krita, Selection
+from PyQt5.QtCore import QByteArray
+from PyQt5.QtWidgets import QApplication, QMessageBox, QPushButton, QSpinBox
+
+from dreamlayer.pixels import Image
+from dreamlayer.plugin.krita.adapter import read_source
+from dreamlayer.plugin.krita.apply import apply_dream
+
+OUT = os.environ["DREAMLAYER_E2E_DIR"]
+STEPS = int(os.environ.get("DREAMLAYER_E2E_STEPS", "3"))
+OCTAVES = int(os.environ.get("DREAMLAYER_E2E_OCTAVES", "2"))
+ENGINE_WAIT = 240.0
+
+
+def shoot(name):
+    subprocess.run(["import", "-window", "root", os.path.join(OUT, name)], timeout=60)
+
+
+def layers(document):
+    return [node for node in document.topLevelNodes() if not node.type().endswith("mask")]
+
+
+def tree(document):
+    return [(node.name(), node.type(), [(child.name(), child.type()) for child in node.childNodes()])
+            for node in layers(document)]
+
+
+def all_pixels(node, document):
+    return bytes(node.pixelData(0, 0, document.width(), document.height()))
+
+
+def composite(document):
+    document.refreshProjection()
+    document.waitForDone()
+    return bytes(document.pixelData(0, 0, document.width(), document.height()))
+
+
+def split_by_mask(before, after, mask, pixel_size):
+    """(bytes changed where mask == 0, fraction of mask == 255 pixels that changed)."""
+    outside_changed = 0
+    inside = inside_changed = 0
+    for index, weight in enumerate(mask):
+        a = before[index * pixel_size:(index + 1) * pixel_size]
+        b = after[index * pixel_size:(index + 1) * pixel_size]
+        if weight == 0:
+            outside_changed += a != b
+        elif weight == 255:
+            inside += 1
+            inside_changed += a != b
+    return outside_changed, inside_changed / max(inside, 1)
+
+
+def soft_selection(width, height):
+    """A box in the middle: fully selected core, a soft ramp on its right side."""
+    data = bytearray(width * height)
+    left, right, top, bottom = width // 4, 3 * width // 4, height // 4, 3 * height // 4
+    ramp = max((right - left) // 4, 1)
+    for y in range(top, bottom):
+        for x in range(left, right):
+            data[y * width + x] = 255 if x < right - ramp else 255 * (right - x) // (ramp + 1)
+    selection = Selection()
+    selection.setPixelData(QByteArray(bytes(data)), 0, 0, width, height)
+    return selection, bytes(data)
+
+
+class Results:
+    def __init__(self, driver):
+        self.driver = driver
+        self.checks, self.details, self.timings = {}, {}, {}
+
+    def check(self, name, ok, detail=None):
+        self.checks[name] = bool(ok)
+        if detail is not None:
+            self.details[name] = detail
+        self.driver.log(f"{'ok  ' if ok else 'FAIL'} {name} {detail if detail is not None else ''}")
+
+    def save(self):
+        with open(os.path.join(OUT, "results.json"), "w", encoding="utf-8") as handle:
+            json.dump({"checks": self.checks, "details": self.details, "timings": self.timings}, handle, indent=2)
+
+
+def drive_dialog(results, state):
+    """Set the dialog up, preview (screenshots mid-preview), then Apply."""
+    deadline = time.monotonic() + 60
+    dialog = None
+    while dialog is None:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QMessageBox):
+            results.check("no error message", False, modal.text())
+            modal.reject()
+            return
+        if modal is not None and modal.objectName() == "dreamDialog":
+            dialog = modal
+        elif time.monotonic() > deadline:
+            results.check("dialog opened", False)
+            return
+        yield 100
+    results.check("dialog opened", True)
+    dialog.findChild(QSpinBox, "steps").setValue(STEPS)
+    dialog.findChild(QSpinBox, "octaves").setValue(OCTAVES)
+    preview = dialog.findChild(QPushButton, "preview")
+    apply = dialog.findChild(QPushButton, "apply")
+    stop = dialog.findChild(QPushButton, "stop")
+    started = time.monotonic()
+    while not preview.isEnabled():
+        if time.monotonic() - started > ENGINE_WAIT:
+            results.check("engine ready", False, dialog.status.text())
+            dialog.reject()
+            return
+        yield 200
+    results.timings["engine_ready_s"] = time.monotonic() - started
+    results.check("engine ready", True)
+    preview.click()
+    pane = dialog.pane
+    shot_taken = False
+    started = time.monotonic()
+    while not shot_taken or stop.isEnabled():
+        if not shot_taken and pane.after is not None and stop.isEnabled():
+            dialog.grab().save(os.path.join(OUT, "dialog-preview.png"))
+            shoot("screen-preview.png")
+            shot_taken = True
+        if time.monotonic() - started > ENGINE_WAIT:
+            break
+        yield 50
+    results.timings["preview_s"] = time.monotonic() - started
+    results.check("preview shown mid-run", shot_taken)
+    results.check("preview finished", pane.after is not None and not stop.isEnabled(),
+                  dialog.status.text())
+    dialog.finished.connect(lambda code: state.__setitem__("dialog_closed", time.monotonic()))
+    state["apply_clicked"] = time.monotonic()
+    apply.click()
+    while dialog.isVisible():
+        if dialog.status.styleSheet():
+            results.check("apply without error", False, dialog.status.text())
+            dialog.reject()
+            return
+        yield 50
+    while "finished" not in state:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, QMessageBox):
+            results.check("no error message", False, modal.text())
+            modal.reject()
+        yield 100
+
+
+def dream_through_menu(results, document, source, other):
+    width, height = document.width(), document.height()
+    window = Krita.instance().activeWindow()
+    homes = [top.text().replace("&", "") for top in window.qwindow().menuBar().actions() if top.menu() is not None
+             and any(action.objectName() == "dreamlayer_dream" for action in top.menu().actions())]
+    results.check("Dream… is in the Filter menu", homes == ["Filter"], homes)
+    selection, mask = soft_selection(width, height)
+    document.setSelection(selection)
+    document.setActiveNode(source)
+    yield 300
+    before_tree = tree(document)
+    before_layers = {node.name(): all_pixels(node, document) for node in layers(document)}
+    before = composite(document)
+    state = {}
+    results.driver.spawn(drive_dialog(results, state))
+    yield 100
+    extension = [item for item in Krita.instance().extensions() if type(item).__name__ == "DreamExtension"]
+    results.check("the Dream extension is loaded", len(extension) == 1)
+    if not extension:
+        return
+    extension[0].applied.connect(lambda error: state.__setitem__("applied", (time.monotonic(), error)))
+    Krita.instance().action("dreamlayer_dream").trigger()
+    deadline = time.monotonic() + 60
+    while "applied" not in state and time.monotonic() < deadline and "apply_clicked" in state:
+        yield 20
+    layer_done, error = state.get("applied", (time.monotonic(), "never applied"))
+    results.check("the layer was added", not error, error)
+    state["finished"] = True
+    if "apply_clicked" in state:
+        results.timings["apply_to_layer_s"] = round(layer_done - state["apply_clicked"], 2)
+        results.timings["dialog_close_to_layer_s"] = round(layer_done - state.get("dialog_closed", layer_done), 2)
+    yield 500
+    shoot("screen-after.png")
+    after_tree = tree(document)
+    added = [entry for entry in after_tree if entry not in before_tree]
+    results.check("one new layer", len(after_tree) == len(before_tree) + 1 and len(added) == 1, after_tree)
+    if len(added) != 1:
+        return
+    name, kind, children = added[0]
+    names = [entry[0] for entry in after_tree]
+    results.check("new layer is a paint layer named after the settings",
+                  kind == "paintlayer" and name.startswith("Dream ") and "seed" in name, name)
+    results.check("new layer sits right above the source", names.index(name) == names.index(source.name()) + 1, names)
+    results.check("new layer has a transparency mask", [kind for _, kind in children] == ["transparencymask"], children)
+    new_layer = document.nodeByName(name)
+    mask_node = new_layer.childNodes()[0] if new_layer.childNodes() else None
+    if mask_node is not None:
+        results.check("mask equals the (soft) selection", bytes(mask_node.pixelData(0, 0, width, height)) == mask)
+    results.check("source layer unchanged", all_pixels(source, document) == before_layers[source.name()])
+    results.check("other layer unchanged", all_pixels(other, document) == before_layers[other.name()])
+    after = composite(document)
+    outside_changed, inside_fraction = split_by_mask(before, after, mask, 4)
+    results.check("pixels outside the selection unchanged", outside_changed == 0, outside_changed)
+    results.check("pixels inside the selection changed", inside_fraction > 0.5, round(inside_fraction, 3))
+    Krita.instance().action("edit_undo").trigger()
+    document.waitForDone()
+    yield 500
+    results.check("one undo restores the layers", tree(document) == before_tree, tree(document))
+    results.check("one undo restores the picture", composite(document) == before)
+    Krita.instance().action("edit_redo").trigger()
+    document.waitForDone()
+    yield 500
+    results.check("redo brings the layer and mask back", tree(document) == after_tree)
+    results.check("redo brings the picture back", composite(document) == after)
+
+
+def synthetic_dream(image, mask):
+    """Stands in for the dialog in the colour-space checks: colours inverted where selected."""
+    size = image.depth // 8
+    data = bytearray(image.data)
+    for pixel, weight in enumerate(mask.data):
+        if weight:
+            start = pixel * 4 * size
+            data[start:start + 3 * size] = bytes(255 - value for value in image.data[start:start + 3 * size])
+    return Image(image.width, image.height, bytes(data), image.depth)
+
+
+def colour_spaces(results):
+    """Adapter and apply on 16-bit, float, CMYK, greyscale and Lab documents."""
+    app = Krita.instance()
+    for model, depth in (("RGBA", "U16"), ("RGBA", "F32"), ("CMYKA", "U8"), ("GRAYA", "U16"), ("LABA", "U8")):
+        document = app.createDocument(48, 32, f"{model} {depth}", model, depth, "", 72.0)
+        app.activeWindow().addView(document)
+        yield 300
+        source = layers(document)[0]
+        paint = bytearray(all_pixels(source, document))
+        step = len(paint) // (48 * 32)
+        for index in range(0, len(paint), step * 7):
+            paint[index:index + step // 2] = bytes(step // 2)
+        source.setPixelData(QByteArray(bytes(paint)), 0, 0, 48, 32)
+        selection = Selection()
+        selection.select(8, 8, 24, 16, 255)
+        document.setSelection(selection)
+        document.setActiveNode(source)
+        yield 200
+        label = f"{model}/{depth}"
+        before_source = all_pixels(source, document)
+        before = composite(document)
+        count = len(layers(document))
+        try:
+            read = read_source(app, document)
+            layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, read.mask), "Dream test")
+        except Exception as error:  # recorded, not raised: the other spaces still get checked
+            results.check(f"{label}: dream applied", False, f"{type(error).__name__}: {error}")
+            continue
+        yield 300
+        results.check(f"{label}: dream applied", len(layers(document)) == count + 1 and
+                      [child.type() for child in layer.childNodes()] == ["transparencymask"])
+        results.check(f"{label}: image read at 8 or 16 bits", read.image.depth == (8 if depth == "U8" and model == "RGBA" else 16),
+                      read.image.depth)
+        results.check(f"{label}: source unchanged", all_pixels(source, document) == before_source)
+        after = composite(document)
+        outside, inside = split_by_mask(before, after, bytes(read.mask.data), len(before) // (48 * 32))
+        results.check(f"{label}: only the selection changed", outside == 0 and inside > 0.5, (outside, inside))
+        app.action("edit_undo").trigger()
+        document.waitForDone()
+        yield 400
+        results.check(f"{label}: one undo restores", len(layers(document)) == count and composite(document) == before)
+        document.setModified(False)
+        document.close()
+        yield 200
+
+
+def main(driver):
+    results = Results(driver)
+    try:
+        app = Krita.instance()
+        results.check("Krita version", True, app.version())
+        document = app.openDocument(os.path.join(OUT, "in.png"))
+        app.activeWindow().addView(document)
+        yield 800
+        source = layers(document)[0]
+        other = document.createNode("Sticker", "paintlayer")
+        width, height = document.width(), document.height()
+        sticker = bytearray(width * height * 4)
+        for y in range(4, 20):
+            for x in range(4, 20):
+                sticker[(y * width + x) * 4:(y * width + x + 1) * 4] = bytes((40, 200, 40, 255))
+        other.setPixelData(QByteArray(bytes(sticker)), 0, 0, width, height)
+        document.rootNode().addChildNode(other, source)
+        yield 300
+        yield from dream_through_menu(results, document, source, other)
+        if os.environ.get("DREAMLAYER_E2E_COLOUR_SPACES", "1") == "1":
+            yield from colour_spaces(results)
+    finally:
+        results.save()
