@@ -1,0 +1,185 @@
+"""Layer atlases: what each channel of a layer responds to, painted once and cached on disk.
+
+Every picture is a PNG under ``cache_dir()/atlas/MODEL/LAYER/`` named by channel and a hash of
+the settings, so the dialog can show thumbnails later (``atlas_thumbnail``) without a network.
+Channels are painted in small batches; each has its own start noise, so a channel's picture
+does not depend on which channels it was painted with.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..cache import cache_dir
+from ..devices import resolve_device
+from ..errors import DreamError
+from ..models import registry
+from ..models.network import DreamNet
+from ..objectives import Objective, layer as layer_objective
+from .param import image_param
+from .render import ProgressCallback, render
+from .sheet import contact_sheet, to_pil
+from .settings import AtlasSettings
+from .transforms import standard
+
+VERSION = 1  # bump when the rendering changes, so stale cached pictures are not reused
+BATCH = 8  # channels painted together: fewer, larger forward passes
+
+
+def _key(model: str, layer: str, channel: Optional[int], settings: AtlasSettings) -> str:
+    text = json.dumps({"v": VERSION, "model": model, "layer": layer, "channel": channel, **asdict(settings)},
+                      sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def atlas_dir(model: str) -> Path:
+    """The folder of a model's cached atlas pictures."""
+    return cache_dir() / "atlas" / model
+
+
+def cache_path(model: str, layer: str, channel: Optional[int], settings: AtlasSettings = AtlasSettings()) -> Path:
+    """Where the picture of ``channel`` (None: the whole layer) is kept; it may not exist yet."""
+    name = "all" if channel is None else str(channel)
+    return atlas_dir(model) / layer / f"{name}-{_key(model, layer, channel, settings)}.png"
+
+
+def atlas_thumbnail(model: str, layer: str, channel: Optional[int], size: int = AtlasSettings.size) -> Optional[Path]:
+    """The cached picture of a channel (None: the whole layer) at ``size`` px with default settings, if painted."""
+    path = cache_path(model, layer, channel, AtlasSettings(size=size))
+    return path if path.is_file() else None
+
+
+def parse_channels(text: str, count: int) -> list[int]:
+    """'0-63', '5' or '0,3,8-11' as channel numbers, checked against the layer's ``count``."""
+    channels: list[int] = []
+    for part in text.split(","):
+        m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
+        if not m:
+            raise DreamError(f"bad channel list {text!r}: use forms like 0-63 or 0,3,8-11")
+        first, last = int(m.group(1)), int(m.group(2) or m.group(1))
+        if last < first:
+            raise DreamError(f"bad channel range {part.strip()!r}: the end comes before the start")
+        channels += range(first, last + 1)
+    bad = [c for c in channels if c >= count]
+    if bad:
+        raise DreamError(f"channel {bad[0]} out of range: this layer has channels 0..{count - 1}")
+    return list(dict.fromkeys(channels))
+
+
+class _EachChannel(Objective):
+    """Picture i of the batch excites ``channels[i]``; the pictures do not interact."""
+
+    def __init__(self, layer: str, channels: Sequence[int]) -> None:
+        super().__init__({layer}, f"{layer}:each")
+        self.layer = layer
+        self.channels = torch.tensor(list(channels))
+
+    def __call__(self, acts: dict[str, torch.Tensor]) -> torch.Tensor:
+        a = acts[self.layer]
+        picked = a[torch.arange(len(self.channels)), self.channels.to(a.device)]
+        return picked.flatten(1).mean(1).sum()
+
+
+def _paint(net: DreamNet, objective: Objective, seeds: Sequence[int], settings: AtlasSettings,
+           progress: Optional[ProgressCallback]) -> torch.Tensor:
+    objective.prepare(net)
+    param = image_param(settings.size, settings.size, kind=settings.param, decorrelate=settings.decorrelate,
+                        batch=len(seeds), generator=[torch.Generator().manual_seed(s) for s in seeds])
+    return render(net, objective, param, steps=settings.steps, lr=settings.lr,
+                  transforms=standard(settings.size, settings.transforms),
+                  generator=torch.Generator().manual_seed(settings.seed), progress=progress)
+
+
+def _save(image: torch.Tensor, path: Path) -> None:
+    """Write a 3 x H x W picture atomically, so a cancelled run never leaves half a file in the cache."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+    to_pil(image.permute(1, 2, 0).cpu().numpy()).save(temporary, "PNG")
+    os.replace(temporary, path)
+
+
+def channel_pictures(model: str, layer: str, channels: Sequence[int], settings: AtlasSettings = AtlasSettings(),
+                     device: str = "auto", progress: Optional[Callable[[int, int], None]] = None) -> list[Path]:
+    """Paths of the channels' pictures, painting (and caching) only those not painted before.
+
+    ``progress(done, total)`` is called after each batch of channels.
+    """
+    paths = [cache_path(model, layer, c, settings) for c in channels]
+    todo = [(c, p) for c, p in zip(channels, paths) if not p.is_file()]
+    if todo:
+        net = registry.load(model, resolve_device(device))
+        net.check_layer(layer)
+        count = net.shape(layer).channels
+        parse_channels(",".join(str(c) for c, _ in todo), count)
+        for start in range(0, len(todo), BATCH):
+            batch = todo[start:start + BATCH]
+            chans = [c for c, _ in batch]
+            images = _paint(net, _EachChannel(layer, chans), [settings.seed * 100_003 + c for c in chans],
+                            settings, None)
+            for image, (_, path) in zip(images, batch):
+                _save(image, path)
+            if progress:
+                progress(min(start + BATCH, len(todo)), len(todo))
+    return paths
+
+
+def layer_pictures(model: str, settings: AtlasSettings = AtlasSettings(), device: str = "auto",
+                   progress: Optional[Callable[[int, int], None]] = None) -> list[tuple[str, Path]]:
+    """(layer, picture) for every layer in network order: each amplified as a whole, from the same noise."""
+    layers = [info.name for info in registry.layer_infos(model)]
+    result = []
+    for i, name in enumerate(layers):
+        path = cache_path(model, name, None, settings)
+        if not path.is_file():
+            net = registry.load(model, resolve_device(device))
+            _save(_paint(net, layer_objective(name), [settings.seed], settings, None)[0], path)
+        result.append((name, path))
+        if progress:
+            progress(i + 1, len(layers))
+    return result
+
+
+def _load(path: Path) -> np.ndarray:
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"), dtype=np.float32) / 255
+
+
+def atlas_sheet(model: str, layer: str, channels: Sequence[int], paths: Sequence[Path], *,
+                cell: int = 128, columns: Optional[int] = None) -> Image.Image:
+    """The labelled grid of one layer's channel pictures."""
+    captions = [f"{layer}:{c}" for c in channels]
+    return contact_sheet([_load(p) for p in paths], captions, cell=cell, columns=columns or min(8, len(paths)),
+                         title=f"{model} {layer}: what each channel responds to")
+
+
+def layers_sheet(model: str, pictures: Sequence[tuple[str, Path]], *, cell: int = 128,
+                 columns: Optional[int] = None) -> Image.Image:
+    """One picture per layer, low to high, labelled with the layer name and its usual content."""
+    hints = {info.name: info.hint for info in registry.layer_infos(model)}
+    captions = [f"{name}\n{hints.get(name, '')}" for name, _ in pictures]
+    return contact_sheet([_load(p) for _, p in pictures], captions, cell=cell,
+                         columns=columns or min(6, len(pictures)), lines=2,
+                         title=f"{model}: every layer amplified, from edges to objects")
+
+
+SHEET_FORMATS = {".png": ("PNG", {}), ".jpg": ("JPEG", {"quality": 88}), ".jpeg": ("JPEG", {"quality": 88}),
+                 ".webp": ("WEBP", {"quality": 90})}
+
+
+def write_sheet(sheet: Image.Image, path: Path) -> None:
+    """Save a sheet as PNG, JPEG or WebP, by extension; sheets are for looking at, so lossy is fine."""
+    fmt = SHEET_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise DreamError(f"cannot write {path}: use one of {', '.join(SHEET_FORMATS)}")
+    if not path.parent.is_dir():
+        raise DreamError(f"cannot write {path}: folder {path.parent} does not exist")
+    sheet.save(path, fmt[0], **fmt[1])

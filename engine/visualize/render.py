@@ -1,0 +1,57 @@
+"""The optimisation loop: Adam on a parametrized picture, seen through random transforms."""
+from __future__ import annotations
+
+import time
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+import torch
+
+from ..dream import Progress
+from ..errors import DreamCancelled
+from ..models.network import DreamNet
+from ..objectives import Objective
+from .param import ImageParam
+from .regularizers import Penalty
+from .transforms import Transform, compose
+
+ProgressCallback = Callable[[Progress], Optional[bool]]
+
+
+def to_numpy(image: torch.Tensor) -> np.ndarray:
+    """The first picture of a batch as float32 H x W x C in [0, 1]."""
+    return image[0].detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy()
+
+
+def render(net: DreamNet, objective: Objective, param: ImageParam, *, steps: int, lr: float = 0.05,
+           transforms: Sequence[Transform] = (), penalties: Sequence[Penalty] = (),
+           generator: Optional[torch.Generator] = None,
+           progress: Optional[ProgressCallback] = None) -> torch.Tensor:
+    """Maximise ``objective`` over ``param``'s picture and return it (B x C x H x W in [0, 1]).
+
+    ``objective`` must already be prepared against ``net``. ``progress`` is called after every
+    step with the same Progress as dream() (one octave); returning False raises DreamCancelled.
+    """
+    started = time.perf_counter()
+    generator = generator or torch.Generator().manual_seed(0)
+    transform = compose(transforms)
+    param = param.to(net.device)
+    optimizer = torch.optim.Adam(param.parameters(), lr=lr)
+    for step in range(1, steps + 1):
+        optimizer.zero_grad(set_to_none=True)
+        image = param()
+        value = objective(net.activations(transform(image, generator), objective.layers))
+        loss = -value
+        for penalty in penalties:
+            loss = loss + penalty(image)
+        loss.backward()
+        optimizer.step()
+        if progress is not None:
+            def preview(image: torch.Tensor = image) -> np.ndarray:
+                return to_numpy(image)
+
+            if progress(Progress(step, steps, 0, 1, float(value.detach()), time.perf_counter() - started,
+                                 preview)) is False:
+                raise DreamCancelled(f"cancelled at step {step} of {steps}")
+    with torch.no_grad():
+        return param().detach()

@@ -1,0 +1,47 @@
+"""Settings of visualizations and atlases, with their defaults (standard library only, so the
+command line and the dialog can read them without loading torch)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from dreamlayer.settings import DEFAULT_MODEL
+
+TRANSFORM_NAMES = ("pad", "jitter", "scale", "rotate")
+PARAMETRIZATIONS = ("fourier", "pixel")
+STARTS = ("grey", "noise")  # or the path of a picture
+
+
+@dataclass
+class VisualizeSettings:
+    """Everything that decides a visualization; the defaults are what `dreamlayer visualize` uses."""
+
+    model: str = DEFAULT_MODEL
+    objective: Optional[str] = None  # an objective expression, as for dream
+    class_name: Optional[str] = None  # shortcut for class:NAME, by name (forgiving) or index
+    start: str = "noise"  # "grey", "noise" or the path of a picture
+    size: Optional[int] = None  # px; None: the model's input size. A start picture keeps its aspect.
+    steps: int = 256
+    lr: float = 0.05  # Adam's learning rate on the parametrization
+    seed: int = 0
+    param: str = "fourier"  # "fourier" or "pixel"
+    decorrelate: bool = True  # optimise in decorrelated colour
+    transforms: tuple[str, ...] = TRANSFORM_NAMES  # which of pad, jitter, scale, rotate
+    tv: float = 0.0  # total-variation weight
+    blur: float = 0.0  # blur-penalty weight
+    l2: float = 0.0  # weight of the pull towards grey
+    method: str = "optimize"
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class AtlasSettings:
+    """How atlas pictures are painted; part of every cached picture's key."""
+
+    size: int = 128
+    steps: int = 128
+    lr: float = 0.05
+    seed: int = 0
+    param: str = "fourier"
+    decorrelate: bool = True
+    transforms: tuple[str, ...] = TRANSFORM_NAMES
