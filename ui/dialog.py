@@ -36,6 +36,7 @@ from .widgets.progress import ProgressRow
 from .widgets.strength_box import StrengthBox
 
 ERROR_STYLE = "color: #b00020;"
+MIN_START_WIDTH = 980  # logical pixels: room for a useful preview beside the controls
 
 
 @dataclass
@@ -163,6 +164,8 @@ class DreamDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(buttons)
         self.setSizeGripEnabled(True)
+        hint = self.sizeHint()
+        self.resize(max(hint.width(), MIN_START_WIDTH), hint.height())
         self.model_box.combo.setFocus()
 
     def _connect_client(self) -> None:
