@@ -208,7 +208,7 @@ def _find_switch(lines: list[str]) -> tuple[Optional[int], Optional[int]]:
 
 
 def _read_lines(kritarc: Path) -> tuple[list[str], str]:
-    text = kritarc.read_text(encoding="utf-8") if kritarc.exists() else ""
+    text = kritarc.read_bytes().decode("utf-8") if kritarc.exists() else ""
     return text.splitlines(), "\r\n" if "\r\n" in text else "\n"
 
 

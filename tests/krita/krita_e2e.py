@@ -2,7 +2,7 @@
 
 Used by ``test_krita_e2e.py`` and by hand for screenshots and timings::
 
-    python tests/krita/e2e.py OUTDIR --size 1024x768 --steps 10 --octaves 4
+    python tests/krita/krita_e2e.py OUTDIR --size 1024x768 --steps 10 --octaves 4
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from harness import HERE, prepare_home, run_krita, start_display
+from krita_harness import HERE, prepare_home, run_krita, start_display
 
 SCENARIO = HERE / "scenario_dream.py"
 

@@ -1,7 +1,7 @@
 """Run Krita for real under Xvfb with a prepared HOME and a scenario script.
 
 Kept apart from the test so the same steps can be run by hand while developing:
-``python tests/krita/harness.py SCENARIO.py [--home DIR]``.
+``python tests/krita/krita_harness.py SCENARIO.py [--home DIR]``.
 """
 from __future__ import annotations
 

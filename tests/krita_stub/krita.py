@@ -1,0 +1,444 @@
+"""A small stand-in for Krita's ``krita`` module, enough to test the plugin without Krita.
+
+It copies the behaviour the plugin relies on, as observed in Krita 5.1.5: pixel data is
+BGRA (or the colour model's own channel order) in native byte order; adding a node is an
+undoable command; ``add_new_transparency_mask`` makes a mask from the current selection on
+the active node; converting a layer's colour space is an undoable command of its document.
+``Document.createTransparencyMask`` (Krita 5.2+) exists only on ``Document52``.
+Compositing is plain straight-alpha "over" with transparency masks; colour conversions
+cover RGBA U8/U16 and GRAYA U8/U16 (grey = mean of R, G, B).
+"""
+from __future__ import annotations
+
+import uuid
+from typing import Callable, Optional
+
+from PyQt5.QtCore import QByteArray, QObject, QUuid
+from PyQt5.QtWidgets import QAction
+
+CHANNELS = {"RGBA": 4, "GRAYA": 2}
+BYTES = {"U8": 1, "U16": 2}
+
+
+def _pixel_size(model: str, depth: str) -> int:
+    return CHANNELS[model] * BYTES[depth]
+
+
+def _read(data: bytes, depth: str) -> list[int]:
+    if depth == "U8":
+        return list(data)
+    return [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]
+
+
+def _write(values: list[int], depth: str) -> bytes:
+    if depth == "U8":
+        return bytes(values)
+    return b"".join(value.to_bytes(2, "little") for value in values)
+
+
+def _convert(data: bytes, source: tuple, target: tuple) -> bytes:
+    (model, depth), (to_model, to_depth) = source[:2], target[:2]
+    values = _read(data, depth)
+    top, to_top = (1 << 8 * BYTES[depth]) - 1, (1 << 8 * BYTES[to_depth]) - 1
+    scaled = [(value * to_top + top // 2) // top for value in values]
+    if model == to_model:
+        return _write(scaled, to_depth)
+    out: list[int] = []
+    if model == "RGBA":
+        for i in range(0, len(scaled), 4):
+            b, g, r, a = scaled[i:i + 4]
+            out += [(r + g + b + 1) // 3, a]
+    else:
+        for i in range(0, len(scaled), 2):
+            grey, a = scaled[i:i + 2]
+            out += [grey, grey, grey, a]
+    return _write(out, to_depth)
+
+
+class Selection:
+    """A global selection: one byte per pixel from the origin; it may reach past the canvas."""
+
+    def __init__(self, width: int = 0, height: int = 0, data: Optional[bytes] = None) -> None:
+        self._width, self._height = width, height
+        self._data = bytearray(data if data is not None else bytes(width * height))
+
+    def _fit(self, width: int, height: int) -> None:
+        if (self._width, self._height) != (width, height):
+            grown = bytearray(width * height)
+            for y in range(min(height, self._height)):
+                for x in range(min(width, self._width)):
+                    grown[y * width + x] = self._data[y * self._width + x]
+            self._width, self._height, self._data = width, height, grown
+
+    def select(self, x: int, y: int, w: int, h: int, value: int) -> None:
+        self._fit(max(self._width, x + w), max(self._height, y + h))
+        for row in range(y, y + h):
+            self._data[row * self._width + x:row * self._width + x + w] = bytes([value]) * w
+
+    def setPixelData(self, value: QByteArray, x: int, y: int, w: int, h: int) -> None:
+        self._fit(max(self._width, x + w), max(self._height, y + h))
+        data = bytes(value)
+        for row in range(h):
+            start = (y + row) * self._width + x
+            self._data[start:start + w] = data[row * w:(row + 1) * w]
+
+    def _box(self) -> tuple[int, int, int, int]:
+        xs = [i % self._width for i, v in enumerate(self._data) if v] if self._width else []
+        ys = [i // self._width for i, v in enumerate(self._data) if v] if self._width else []
+        if not xs:
+            return 0, 0, 0, 0
+        return min(xs), min(ys), max(xs) - min(xs) + 1, max(ys) - min(ys) + 1
+
+    def x(self) -> int:
+        return self._box()[0]
+
+    def y(self) -> int:
+        return self._box()[1]
+
+    def width(self) -> int:
+        return self._box()[2]
+
+    def height(self) -> int:
+        return self._box()[3]
+
+    def pixelData(self, x: int, y: int, w: int, h: int) -> QByteArray:
+        out = bytearray(w * h)
+        for row in range(h):
+            for col in range(w):
+                if 0 <= x + col < self._width and 0 <= y + row < self._height:
+                    out[row * w + col] = self._data[(y + row) * self._width + x + col]
+        return QByteArray(bytes(out))
+
+    def duplicate(self) -> "Selection":
+        return Selection(self._width, self._height, bytes(self._data))
+
+
+class Node:
+    """A layer or mask; pixels cover the whole canvas."""
+
+    def __init__(self, document: "Document", name: str, kind: str, space: tuple) -> None:
+        self._document, self._name, self._type, self._space = document, name, kind, space
+        self._children: list[Node] = []
+        self._parent: Optional[Node] = None
+        self._uuid = QUuid(str(uuid.uuid4()))
+        size = document.width() * document.height()
+        self._pixels = bytearray(size if kind == "transparencymask" else size * _pixel_size(*space[:2]))
+
+    def name(self) -> str:
+        return self._name
+
+    def setName(self, name: str) -> None:
+        self._name = name
+
+    def type(self) -> str:
+        return self._type
+
+    def uniqueId(self) -> QUuid:
+        return self._uuid
+
+    def colorModel(self) -> str:
+        return self._space[0]
+
+    def colorDepth(self) -> str:
+        return self._space[1]
+
+    def colorProfile(self) -> str:
+        return self._space[2]
+
+    def childNodes(self) -> list["Node"]:
+        return list(self._children)
+
+    def parentNode(self) -> Optional["Node"]:
+        return self._parent
+
+    def _pixel_size(self) -> int:
+        return 1 if self._type == "transparencymask" else _pixel_size(*self._space[:2])
+
+    def pixelData(self, x: int, y: int, w: int, h: int) -> QByteArray:
+        size, width = self._pixel_size(), self._document.width()
+        return QByteArray(b"".join(bytes(self._pixels[((y + row) * width + x) * size:((y + row) * width + x + w) * size])
+                                   for row in range(h)))
+
+    projectionPixelData = pixelData
+
+    def setPixelData(self, value: QByteArray, x: int, y: int, w: int, h: int) -> None:
+        size, width, data = self._pixel_size(), self._document.width(), bytes(value)
+        for row in range(h):
+            start = ((y + row) * width + x) * size
+            self._pixels[start:start + w * size] = data[row * w * size:(row + 1) * w * size]
+
+    def setColorSpace(self, model: str, depth: str, profile: str) -> bool:
+        old, new = self._space, (model, depth, profile)
+        before = bytes(self._pixels)
+        after = _convert(before, old, new)
+
+        def redo() -> None:
+            self._space, self._pixels = new, bytearray(after)
+
+        def undo() -> None:
+            self._space, self._pixels = old, bytearray(before)
+
+        self._document._push("Convert Layer Color Space", redo, undo)
+        return True
+
+    def addChildNode(self, child: "Node", above: Optional["Node"]) -> bool:
+        index = self._children.index(above) + 1 if above is not None else len(self._children)
+
+        def redo() -> None:
+            self._children.insert(index, child)
+            child._parent = self
+
+        def undo() -> None:
+            self._children.remove(child)
+            child._parent = None
+
+        self._document._push("Add Layer", redo, undo)
+        return True
+
+    def duplicate(self) -> "Node":
+        copy = Node(self._document, self._name, self._type, self._space)
+        copy._pixels = bytearray(self._pixels)
+        for child in self._children:
+            twin = child.duplicate()
+            twin._parent = copy
+            copy._children.append(twin)
+        return copy
+
+
+class TransparencyMask(Node):
+    """Krita 5.2+: a transparency mask whose selection can be set from Python."""
+
+    def setSelection(self, selection: Selection) -> None:
+        self._pixels = bytearray(selection.pixelData(0, 0, self._document.width(), self._document.height()))
+
+
+class Document:
+    """An open image with one undo stack; Krita 5.1's API (no createTransparencyMask)."""
+
+    def __init__(self, app: "Krita", width: int, height: int, name: str, model: str, depth: str,
+                 profile: str) -> None:
+        self._app, self._width, self._height, self._name = app, width, height, name
+        self._space = (model, depth, profile or f"{model}-{depth} default")
+        self._root = Node(self, "root", "grouplayer", self._space)
+        self._selection: Optional[Selection] = None
+        self._active: Optional[Node] = None
+        self.undo_stack: list[tuple[str, Callable, Callable]] = []
+        self.redo_stack: list[tuple[str, Callable, Callable]] = []
+        self.closed = False
+        background = Node(self, "Background", "paintlayer", self._space)
+        self._root._children.append(background)
+        background._parent = self._root
+        self._active = background
+
+    def _push(self, text: str, redo: Callable, undo: Callable) -> None:
+        redo()
+        self.undo_stack.append((text, redo, undo))
+        self.redo_stack.clear()
+
+    def undo(self) -> None:
+        if self.undo_stack:
+            command = self.undo_stack.pop()
+            command[2]()
+            self.redo_stack.append(command)
+
+    def redo(self) -> None:
+        if self.redo_stack:
+            command = self.redo_stack.pop()
+            command[1]()
+            self.undo_stack.append(command)
+
+    def width(self) -> int:
+        return self._width
+
+    def height(self) -> int:
+        return self._height
+
+    def colorModel(self) -> str:
+        return self._space[0]
+
+    def colorDepth(self) -> str:
+        return self._space[1]
+
+    def colorProfile(self) -> str:
+        return self._space[2]
+
+    def rootNode(self) -> Node:
+        return self._root
+
+    def topLevelNodes(self) -> list[Node]:
+        return self._root.childNodes()
+
+    def nodeByName(self, name: str) -> Optional[Node]:
+        pending = list(self._root.childNodes())
+        while pending:
+            node = pending.pop(0)
+            if node.name() == name:
+                return node
+            pending += node.childNodes()
+        return None
+
+    def createNode(self, name: str, kind: str) -> Node:
+        return Node(self, name, kind, self._space)
+
+    def activeNode(self) -> Optional[Node]:
+        return self._active
+
+    def setActiveNode(self, node: Node) -> None:
+        self._active = node
+
+    def selection(self) -> Optional[Selection]:
+        return self._selection.duplicate() if self._selection is not None else None
+
+    def setSelection(self, selection: Optional[Selection]) -> None:
+        self._selection = selection.duplicate() if selection is not None else None
+
+    def pixelData(self, x: int, y: int, w: int, h: int) -> QByteArray:
+        """The composite: visible layers over each other, through their transparency masks."""
+        model, depth = self._space[:2]
+        channels, top = CHANNELS[model], (1 << 8 * BYTES[depth]) - 1
+        out = [0] * (self._width * self._height * channels)
+        for layer in self._root.childNodes():
+            if layer.type().endswith("mask"):
+                continue
+            values = _read(bytes(layer._pixels), depth)
+            masks = [m for m in layer.childNodes() if m.type() == "transparencymask"]
+            for pixel in range(self._width * self._height):
+                base = pixel * channels
+                alpha = values[base + channels - 1]
+                for mask in masks:
+                    alpha = alpha * mask._pixels[pixel] // 255
+                if not alpha:
+                    continue
+                under = out[base + channels - 1]
+                result = alpha + under * (top - alpha) // top
+                for c in range(channels - 1):
+                    mixed = values[base + c] * alpha + out[base + c] * under * (top - alpha) // top
+                    out[base + c] = (mixed + result // 2) // result
+                out[base + channels - 1] = result
+        size = channels * BYTES[depth]
+        data = _write(out, depth)
+        return QByteArray(b"".join(data[((y + row) * self._width + x) * size:((y + row) * self._width + x + w) * size]
+                                   for row in range(h)))
+
+    def waitForDone(self) -> None:
+        pass
+
+    def refreshProjection(self) -> None:
+        pass
+
+    def setModified(self, modified: bool) -> None:
+        pass
+
+    def close(self) -> bool:
+        self.closed = True
+        self._app._documents.remove(self)
+        return True
+
+
+class Document52(Document):
+    """Krita 5.2+: has ``createTransparencyMask``."""
+
+    def createTransparencyMask(self, name: str) -> TransparencyMask:
+        return TransparencyMask(self, name, "transparencymask", self._space)
+
+
+class Action:
+    def __init__(self, app: "Krita", name: str) -> None:
+        self._app, self._name = app, name
+
+    def trigger(self) -> None:
+        self._app.triggered.append(self._name)
+        document = self._app.activeDocument()
+        if self._name == "edit_undo":
+            document.undo()
+        elif self._name == "edit_redo":
+            document.redo()
+        elif self._name == "add_new_transparency_mask":
+            layer = document.activeNode()
+            mask = Node(document, "Transparency Mask 1", "transparencymask", document._space)
+            if document._selection is not None:
+                mask._pixels = bytearray(document._selection.pixelData(0, 0, document.width(), document.height()))
+            else:
+                mask._pixels = bytearray(b"\xff" * len(mask._pixels))
+            layer.addChildNode(mask, None)
+
+
+class Window:
+    """A main window: records where actions were put."""
+
+    def __init__(self) -> None:
+        self.created: dict[str, tuple[QAction, str]] = {}
+
+    def createAction(self, name: str, text: str, menu: str) -> QAction:
+        action = QAction(text)
+        action.setObjectName(name)
+        self.created[name] = (action, menu)
+        return action
+
+    def qwindow(self) -> None:
+        return None
+
+
+class Extension(QObject):
+    def __init__(self, parent: object = None) -> None:
+        super().__init__()
+
+
+class Krita:
+    _instance: Optional["Krita"] = None
+
+    def __init__(self) -> None:
+        self._documents: list[Document] = []
+        self._active: Optional[Document] = None
+        self._window = Window()
+        self._settings: dict[tuple[str, str], str] = {}
+        self.extensions_added: list[Extension] = []
+        self.triggered: list[str] = []
+        self.document_class = Document
+
+    @classmethod
+    def instance(cls) -> "Krita":
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    @classmethod
+    def reset(cls) -> "Krita":
+        """A fresh application (tests only)."""
+        cls._instance = cls()
+        return cls._instance
+
+    def version(self) -> str:
+        return "5.1.5-stub"
+
+    def createDocument(self, width: int, height: int, name: str, model: str, depth: str, profile: str,
+                       resolution: float) -> Optional[Document]:
+        if model not in CHANNELS or depth not in BYTES:
+            return None
+        document = self.document_class(self, width, height, name, model, depth, profile)
+        self._documents.append(document)
+        return document
+
+    def documents(self) -> list[Document]:
+        return list(self._documents)
+
+    def activeDocument(self) -> Optional[Document]:
+        return self._active
+
+    def setActiveDocument(self, document: Document) -> None:
+        self._active = document
+
+    def activeWindow(self) -> Window:
+        return self._window
+
+    def action(self, name: str) -> Action:
+        return Action(self, name)
+
+    def readSetting(self, group: str, name: str, default: str) -> str:
+        return self._settings.get((group, name), default)
+
+    def writeSetting(self, group: str, name: str, value: str) -> None:
+        self._settings[(group, name)] = value
+
+    def addExtension(self, extension: Extension) -> None:
+        self.extensions_added.append(extension)

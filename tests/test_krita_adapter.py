@@ -1,0 +1,320 @@
+"""The Krita adapter, apply and command against a small stub of Krita's API (tests/krita_stub)."""
+from __future__ import annotations
+
+import os
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from PyQt5.QtCore import QByteArray
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parent / "krita_stub"))
+
+import krita  # noqa: E402  (the stub)
+
+from dreamlayer.pixels import Image, Mask  # noqa: E402
+from dreamlayer.plugin.krita.adapter import KritaAdapterError, read_source  # noqa: E402
+from dreamlayer.plugin.krita.apply import MASK_NAME, apply_dream  # noqa: E402
+from dreamlayer.plugin.krita.command import dream_on_document  # noqa: E402
+from dreamlayer.plugin.krita.pixelbytes import changed_outside, swap_red_blue, unblend  # noqa: E402
+from dreamlayer.settings import DreamSettings  # noqa: E402
+from dreamlayer.ui.outcome import Outcome  # noqa: E402
+
+W, H = 12, 8
+BOX = (3, 2, 6, 4)  # x, y, w, h of the test selection
+
+
+def finish(steps):
+    """Run apply's steps without an event loop (the stub finishes every step at once)."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as stopped:
+        return stopped.value
+
+
+def bgra_pixels(seed: int, depth: str = "U8", model: str = "RGBA") -> bytes:
+    rng = random.Random(seed)
+    size = krita._pixel_size(model, depth)
+    out = bytearray(rng.randrange(256) for _ in range(W * H * size))
+    step = krita.BYTES[depth]
+    for pixel in range(W * H):  # opaque, so the composite shows the layer itself
+        alpha = pixel * size + size - step
+        out[alpha:alpha + step] = b"\xff" * step
+    return bytes(out)
+
+
+def make_document(app, model="RGBA", depth="U8", selection=True, soft=False, kind=krita.Document):
+    app.document_class = kind
+    document = app.createDocument(W, H, "test", model, depth, "", 72.0)
+    app.setActiveDocument(document)
+    background = document.topLevelNodes()[0]
+    background.setPixelData(QByteArray(bgra_pixels(1, depth, model)), 0, 0, W, H)
+    sticker = document.createNode("Sticker", "paintlayer")
+    sticker_pixels = bytearray(W * H * krita._pixel_size(model, depth))
+    sticker_pixels[:krita._pixel_size(model, depth)] = b"\x80" * krita._pixel_size(model, depth)
+    sticker.setPixelData(QByteArray(bytes(sticker_pixels)), 0, 0, W, H)
+    document.rootNode().addChildNode(sticker, background)
+    document.setActiveNode(background)
+    if selection:
+        chosen = krita.Selection()
+        x, y, w, h = BOX
+        chosen.select(x, y, w, h, 255)
+        if soft:
+            chosen.select(x + w - 2, y, 2, h, 100)
+        document.setSelection(chosen)
+    document.undo_stack.clear()
+    return document
+
+
+def inverted(image: Image, mask: Mask | None) -> Image:
+    """What the dialog might return: colours inverted, mixed in by the mask like the engine does."""
+    size = image.depth // 8
+    top = (1 << image.depth) - 1
+    samples = [int.from_bytes(image.data[i:i + size], "little") for i in range(0, len(image.data), size)]
+    for pixel in range(image.width * image.height):
+        weight = 255 if mask is None else mask.data[pixel]
+        for channel in range(3):
+            value = samples[pixel * 4 + channel]
+            samples[pixel * 4 + channel] = value + ((top - 2 * value) * weight + 127) // 255
+    return Image(image.width, image.height, b"".join(v.to_bytes(size, "little") for v in samples), image.depth)
+
+
+@pytest.fixture
+def app(qapp):
+    return krita.Krita.reset()
+
+
+# --- bytes ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_swap_red_blue_swaps_only_red_and_blue(depth):
+    size = depth // 8
+    pixel = b"".join(bytes([n] * size) for n in (1, 2, 3, 4))
+    assert swap_red_blue(pixel * 3, depth) == b"".join(bytes([n] * size) for n in (3, 2, 1, 4)) * 3
+    assert swap_red_blue(swap_red_blue(pixel, depth), depth) == pixel
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_unblend_makes_the_mask_mix_come_out_as_the_dream(depth):
+    rng = random.Random(depth)
+    top = (1 << depth) - 1
+    size = depth // 8
+    count = 200
+    source = [rng.randrange(top + 1) for _ in range(count * 4)]
+    dream = [rng.randrange(top + 1) for _ in range(count * 4)]
+    weights = bytes(rng.choice([0, 255, rng.randrange(1, 255)]) for _ in range(count))
+    blended = [s + ((d - s) * weights[i // 4] + 127) // 255 if i % 4 < 3 else s
+               for i, (s, d) in enumerate(zip(source, dream))]
+    pack = lambda values: Image(count, 1, b"".join(v.to_bytes(size, "little") for v in values), depth)  # noqa: E731
+    layer = unblend(pack(source), pack(blended), Mask(count, 1, weights))
+    layer_values = [int.from_bytes(layer.data[i:i + size], "little") for i in range(0, len(layer.data), size)]
+    for i, value in enumerate(layer_values):
+        weight = weights[i // 4]
+        if i % 4 == 3 or weight in (0, 255):
+            assert value == blended[i]
+        else:
+            shown = source[i] + (value - source[i]) * weight / 255
+            assert abs(shown - blended[i]) <= 1.0 + top / 255 * 0.01
+
+
+def test_changed_outside_tells_a_dream_that_left_the_selection():
+    source = Image(3, 1, bytes(12))
+    inside = Image(3, 1, bytes(4) + b"\x09" * 4 + bytes(4))
+    everywhere = Image(3, 1, b"\x09" * 12)
+    mask = Mask(3, 1, b"\x00\xff\x00")
+    assert not changed_outside(source, inside, mask)
+    assert changed_outside(source, everywhere, mask)
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+def test_read_source_gives_rgba_and_the_selection(app):
+    document = make_document(app, soft=True)
+    source = read_source(app, document)
+    krita_bytes = bgra_pixels(1)
+    assert (source.image.width, source.image.height, source.image.depth) == (W, H, 8)
+    assert source.image.data[0:4] == bytes([krita_bytes[2], krita_bytes[1], krita_bytes[0], krita_bytes[3]])
+    assert source.mask.data == bytes(document.selection().pixelData(0, 0, W, H))
+    assert 100 in source.mask.data and 255 in source.mask.data
+    assert source.anchor.name() == "Background"
+    assert source.parent is document.rootNode()
+
+
+def test_read_source_without_selection_dreams_everywhere(app):
+    source = read_source(app, make_document(app, selection=False))
+    assert source.mask is None and source.selection is None
+
+
+def test_a_selected_mask_means_its_layer(app):
+    document = make_document(app)
+    background = document.topLevelNodes()[0]
+    mask = document.createNode("old mask", "transparencymask")
+    background.addChildNode(mask, None)
+    document.setActiveNode(mask)
+    assert read_source(app, document).anchor is background
+
+
+def test_visible_composite_goes_on_top(app):
+    document = make_document(app)
+    source = read_source(app, document, composite=True)
+    assert source.anchor.name() == "Sticker"
+    assert source.image.data == swap_red_blue(bytes(document.pixelData(0, 0, W, H)), 8)
+
+
+def test_sixteen_bit_documents_read_at_sixteen_bits(app):
+    source = read_source(app, make_document(app, depth="U16"))
+    assert source.image.depth == 16
+    assert source.image.data == swap_red_blue(bgra_pixels(1, "U16"), 16)
+
+
+def test_other_colour_models_convert_in_a_scratch_document(app):
+    document = make_document(app, model="GRAYA", depth="U8")
+    source = read_source(app, document)
+    assert source.image.depth == 16
+    grey = bgra_pixels(1, "U8", "GRAYA")
+    assert source.image.data[0:2] == source.image.data[2:4] == source.image.data[4:6]
+    assert int.from_bytes(source.image.data[0:2], "little") == grey[0] * 257
+    assert document.undo_stack == []
+    assert app.documents() == [document]
+
+
+def test_a_selection_outside_the_canvas_is_a_clear_error(app):
+    document = make_document(app, selection=False)
+    outside = krita.Selection()
+    outside.select(W + 5, H + 5, 4, 4, 255)
+    document.setSelection(outside)
+    with pytest.raises(KritaAdapterError, match="selection is empty or lies outside"):
+        read_source(app, document)
+
+
+# --- applying -------------------------------------------------------------------------------------
+
+def snapshot(document):
+    return {node.name(): bytes(node.pixelData(0, 0, W, H)) for node in document.topLevelNodes()}
+
+
+@pytest.mark.parametrize("kind", [krita.Document, krita.Document52], ids=["krita5.1", "krita5.2"])
+@pytest.mark.parametrize("soft", [False, True], ids=["hard", "soft"])
+def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
+    document = make_document(app, soft=soft, kind=kind)
+    before_layers, before = snapshot(document), bytes(document.pixelData(0, 0, W, H))
+    source = read_source(app, document)
+    dream = inverted(source.image, source.mask)
+    layer = finish(apply_dream(app, document, source, dream, "Dream test seed 0"))
+
+    names = [node.name() for node in document.topLevelNodes()]
+    assert names == ["Background", "Dream test seed 0", "Sticker"]
+    assert [(m.name(), m.type()) for m in layer.childNodes()] == [(MASK_NAME, "transparencymask")]
+    assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == source.mask.data
+    assert len(document.undo_stack) == 1
+    assert ("add_new_transparency_mask" in app.triggered) == (kind is krita.Document)
+    assert {name: data for name, data in snapshot(document).items() if name in before_layers} == before_layers
+
+    after = bytes(document.pixelData(0, 0, W, H))
+    shown = swap_red_blue(after, 8)
+    for pixel in range(W * H):
+        weight = source.mask.data[pixel]
+        if weight == 0:
+            assert after[pixel * 4:pixel * 4 + 4] == before[pixel * 4:pixel * 4 + 4]
+        else:
+            for channel in range(3):
+                assert abs(shown[pixel * 4 + channel] - dream.data[pixel * 4 + channel]) <= 1
+    document.undo()
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
+    assert bytes(document.pixelData(0, 0, W, H)) == before
+    document.redo()
+    assert [node.name() for node in document.topLevelNodes()] == names
+
+
+def test_a_dream_outside_the_selection_is_kept_as_shown_without_a_mask(app):
+    document = make_document(app)
+    source = read_source(app, document)
+    dream = inverted(source.image, None)  # as if the dialog inverted or feathered the selection
+    layer = finish(apply_dream(app, document, source, dream, "Dream inverted"))
+    assert layer.childNodes() == []
+    assert len(document.undo_stack) == 1
+    assert swap_red_blue(bytes(layer.pixelData(0, 0, W, H)), 8) == dream.data
+
+
+def test_without_selection_the_layer_is_the_whole_dream(app):
+    document = make_document(app, selection=False)
+    source = read_source(app, document)
+    dream = inverted(source.image, None)
+    layer = finish(apply_dream(app, document, source, dream, "Dream all"))
+    assert layer.childNodes() == [] and len(document.undo_stack) == 1
+    assert swap_red_blue(bytes(layer.pixelData(0, 0, W, H)), 8) == dream.data
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Dream all", "Sticker"]
+
+
+def test_apply_converts_back_to_the_document_colour_model(app):
+    document = make_document(app, model="GRAYA", depth="U16")
+    source = read_source(app, document)
+    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), "Dream grey"))
+    assert (layer.colorModel(), layer.colorDepth()) == ("GRAYA", "U16")
+    assert len(document.undo_stack) == 1 and app.documents() == [document]
+    grey = bgra_pixels(1, "U16", "GRAYA")
+    x, y = BOX[0], BOX[1]
+    at = (y * W + x) * 4
+    original = int.from_bytes(grey[at:at + 2], "little")
+    assert abs(int.from_bytes(bytes(layer.pixelData(x, y, 1, 1))[:2], "little") - (65535 - original)) <= 1
+
+
+def test_when_undo_misbehaves_the_layer_stays_correct_in_two_steps(app):
+    document = make_document(app)
+    document.undo = lambda: None
+    source = read_source(app, document)
+    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), "Dream stubborn"))
+    assert [m.type() for m in layer.childNodes()] == ["transparencymask"]
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Dream stubborn", "Sticker"]
+    assert len(document.undo_stack) == 2
+
+
+def test_a_dream_of_the_wrong_size_is_refused(app):
+    document = make_document(app)
+    source = read_source(app, document)
+    with pytest.raises(KritaAdapterError, match="size"):
+        finish(apply_dream(app, document, source, Image(1, 1, bytes(4)), "Dream"))
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+def test_cancelling_the_dialog_changes_nothing(app):
+    document = make_document(app)
+    seen = {}
+
+    def dialog(image, mask, engine_python, parent):
+        seen.update(image=image, mask=mask, engine=engine_python)
+        return None
+
+    assert dream_on_document(app, document, "/engine/python", dialog=dialog) is None
+    assert seen["engine"] == "/engine/python" and seen["image"].width == W and seen["mask"] is not None
+    assert document.undo_stack == []
+
+
+def test_the_command_applies_what_the_dialog_returns(app):
+    document = make_document(app)
+
+    def dialog(image, mask, engine_python, parent):
+        return Outcome(inverted(image, mask), DreamSettings(seed=7), "Dream efficientnet-lite0 blocks.9 seed 7")
+
+    layer = finish(dream_on_document(app, document, "/engine/python", dialog=dialog))
+    assert layer.name() == "Dream efficientnet-lite0 blocks.9 seed 7"
+    assert document.activeNode() is layer
+
+
+def test_the_extension_puts_dream_in_the_filter_menu(app):
+    from dreamlayer.plugin.krita import extension
+
+    dream = extension.DreamExtension(app, "/nowhere")
+    window = app.activeWindow()
+    dream.createActions(window)
+    action, menu = window.created[extension.DREAM_ACTION]
+    assert (action.text(), menu) == ("Dream…", "filter")
+    visible, menu = window.created[extension.VISIBLE_ACTION]
+    assert visible.isCheckable() and not visible.isChecked() and menu == "filter"
+    visible.setChecked(True)
+    assert app.readSetting(extension.SETTINGS_GROUP, extension.VISIBLE_SETTING, "") == "true"
