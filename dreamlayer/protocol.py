@@ -32,7 +32,7 @@ Editor to engine:
 
 ``hello``         Ask for the ``hello`` again (a cheap liveness check).
 ``list_models``   Reply ``models``: ``models`` = list of ``{name, description, size_bytes,
-                  installed, path}``.
+                  installed, path, downloadable}``.
 ``layers``        ``model``. Reply ``layers``: ``model``, ``layers`` = list of ``{name, channels,
                   stride, hint}`` in network order (low to high), ``default`` = the default layer.
 ``labels``        ``model``. Reply ``labels``: ``model``, ``labels`` = list of class names.
