@@ -1,0 +1,83 @@
+"""Krita for real: Filter > Dream… on a selection, the dialog driven to Apply, then undo.
+
+One Krita session (under Xvfb, with a HOME prepared by the installer) runs every scenario;
+each check it recorded becomes a test here. Skips, saying why, where Krita or Xvfb is not
+installed (CI installs them with .ci/install-krita.sh). Screenshots and the log stay in the
+test's temporary folder (printed on failure).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from krita_e2e import run  # noqa: E402
+from krita_harness import missing_tools  # noqa: E402
+
+WIDTH, HEIGHT, STEPS, OCTAVES = 256, 192, 3, 2
+TIMEOUT = 420
+
+MENU_TO_UNDO = [
+    "Dream… is in the Filter menu", "the Dream extension is loaded", "dialog opened", "engine ready",
+    "preview shown mid-run", "preview finished", "the layer was added", "one new layer",
+    "new layer is a paint layer named after the settings", "new layer sits right above the source",
+    "new layer has a transparency mask", "mask equals the (soft) selection", "source layer unchanged",
+    "other layer unchanged", "pixels outside the selection unchanged", "pixels inside the selection changed",
+    "one undo restores the layers", "one undo restores the picture", "redo brings the layer and mask back",
+    "redo brings the picture back",
+]
+SPACES = [f"{space}: {check}" for space in ("RGBA/U16", "RGBA/F32", "CMYKA/U8", "GRAYA/U16", "LABA/U8")
+          for check in ("dream applied", "source unchanged", "only the selection changed", "one undo restores")]
+
+
+def _why_not() -> str:
+    missing = missing_tools()
+    if missing:
+        return f"not installed here: {', '.join(missing)} (CI installs them with .ci/install-krita.sh)"
+    if importlib.util.find_spec("torch") is None:
+        return "the dream engine needs torch"
+    return ""
+
+
+pytestmark = pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "runs")
+
+
+@pytest.fixture(scope="module")
+def krita_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("krita-e2e")
+    results = run(out, WIDTH, HEIGHT, STEPS, OCTAVES, TIMEOUT)
+    results["out"] = out
+    return results
+
+
+def _explain(results: dict) -> str:
+    run_facts = results.get("run", {})
+    return (f"files in {results.get('out')}; {results.get('error', '')}\n--- scenario log ---\n"
+            f"{run_facts.get('log', '')}\n--- Krita output (tail) ---\n{run_facts.get('output_tail', '')}")
+
+
+def test_krita_ran_to_the_end(krita_run):
+    assert "error" not in krita_run, _explain(krita_run)
+    assert not krita_run["run"]["timed_out"], _explain(krita_run)
+    assert "FAILED" not in krita_run["run"]["log"], _explain(krita_run)
+
+
+@pytest.mark.parametrize("check", MENU_TO_UNDO + SPACES)
+def test_check(krita_run, check):
+    checks = krita_run.get("checks", {})
+    assert check in checks, f"never checked: {_explain(krita_run)}"
+    assert checks[check], f"{krita_run.get('details', {}).get(check)!r}; {_explain(krita_run)}"
+
+
+def test_no_error_reached_the_painter(krita_run):
+    assert krita_run.get("checks", {}).get("no error message", True), krita_run["details"].get("no error message")
+
+
+@pytest.mark.parametrize("name", ["dialog-preview.png", "screen-preview.png", "screen-after.png"])
+def test_screenshots_were_taken(krita_run, name):
+    shot = krita_run["out"] / name
+    assert shot.is_file() and shot.stat().st_size > 10_000, _explain(krita_run)
