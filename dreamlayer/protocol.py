@@ -35,6 +35,9 @@ Editor to engine:
                   installed, path, downloadable}``.
 ``layers``        ``model``. Reply ``layers``: ``model``, ``layers`` = list of ``{name, channels,
                   stride, hint}`` in network order (low to high), ``default`` = the default layer.
+                  Where the layer atlas has been painted, a layer also has ``thumbnail`` (path of
+                  a PNG of the whole layer) and ``channel_thumbnails`` (channel number as a
+                  string -> PNG path); both processes run on the same machine.
 ``labels``        ``model``. Reply ``labels``: ``model``, ``labels`` = list of class names.
 ``dream``         ``settings`` (a :class:`dreamlayer.settings.DreamSettings` dict), ``image``,
                   optional ``mask`` (plus ``invert``: bool and ``feather``: radius in pixels),

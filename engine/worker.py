@@ -99,6 +99,21 @@ def _failure(exc: BaseException) -> str:
     return f"The engine failed: {first_line}"
 
 
+def _layer_entry(model: str, info: Any) -> dict[str, Any]:
+    """A layer for the ``layers`` reply, with the paths of its atlas pictures painted so far."""
+    from dreamlayer.engine.visualize.atlas import atlas_thumbnail
+
+    entry: dict[str, Any] = {"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
+    whole = atlas_thumbnail(model, info.name, None)
+    if whole is not None:
+        entry["thumbnail"] = str(whole)
+    channels = {str(c): str(path) for c in range(info.channels)
+                if (path := atlas_thumbnail(model, info.name, c)) is not None}
+    if channels:
+        entry["channel_thumbnails"] = channels
+    return entry
+
+
 # --- time left ------------------------------------------------------------------------------
 
 class TimeLeft:
@@ -248,8 +263,7 @@ class Worker:
 
     def _layers(self, message: Message) -> None:
         model = self._model_name(message)
-        layers = [{"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
-                  for info in self.registry.layer_infos(model)]
+        layers = [_layer_entry(model, info) for info in self.registry.layer_infos(model)]
         self.out.send("layers", id=message.get("id"), model=model, layers=layers,
                       default=self.registry.default_layer(model))
 

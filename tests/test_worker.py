@@ -278,3 +278,25 @@ def test_pull_from_an_unreachable_mirror_is_a_one_line_error(cache, monkeypatch)
         assert error["message"].startswith(f"Could not download {MIRROR_MODEL}") and "\n" not in error["message"]
     finally:
         process.close()
+
+
+def test_layers_carry_the_atlas_pictures_painted_so_far(cache):
+    from PIL import Image as PILImage
+
+    from dreamlayer.engine.visualize.atlas import cache_path
+
+    model = DreamSettings().model
+    for channel in (None, 5):
+        path = cache_path(model, "blocks.3", channel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        PILImage.new("RGB", (128, 128), (200, 30, 30)).save(path)
+    process = WorkerProcess()
+    try:
+        assert process.receive().type == "hello"
+        process.send("layers", id=1, model=model)
+        layers = {layer["name"]: layer for layer in process.receive()["layers"]}
+        assert layers["blocks.3"]["thumbnail"] == str(cache_path(model, "blocks.3", None))
+        assert layers["blocks.3"]["channel_thumbnails"] == {"5": str(cache_path(model, "blocks.3", 5))}
+        assert "thumbnail" not in layers["blocks.4"] and "channel_thumbnails" not in layers["blocks.4"]
+    finally:
+        process.close()

@@ -278,3 +278,28 @@ def test_download_button_fetches_a_model_and_makes_it_usable(make_dialog, qapp, 
             assert dialog.status.text() == f"{MODEL} is ready to dream."
         finally:
             client.shutdown()
+
+
+def test_atlas_pictures_show_beside_layers_and_channels(make_dialog, fresh_engine, cache):
+    from PyQt5.QtGui import QColor, QImage
+
+    from dreamlayer.engine.visualize.atlas import cache_path
+
+    for channel in (None, 5):
+        path = cache_path(DEFAULT_MODEL, "blocks.3", channel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        picture = QImage(128, 128, QImage.Format_RGB32)
+        picture.fill(QColor("red"))
+        assert picture.save(str(path))
+    dialog = make_dialog(photo(64, 48), client=fresh_engine)
+    _ready(dialog)
+    combo = dialog.objective.layer
+    with_icons = [combo.itemData(i) for i in range(combo.count()) if not combo.itemIcon(i).isNull()]
+    assert with_icons == ["blocks.3"]
+    dialog.objective.select_layer("blocks.3")
+    dialog.objective.mode.setCurrentIndex(dialog.objective.mode.findData("channel"))
+    dialog.objective.channel.setValue(5)
+    assert dialog.objective.channel_picture.isVisible()
+    assert dialog.objective.channel_picture.pixmap().toImage().pixelColor(10, 10) == QColor("red")
+    dialog.objective.channel.setValue(6)
+    assert not dialog.objective.channel_picture.isVisible()

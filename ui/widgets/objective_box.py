@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PyQt5.QtCore import Qt, pyqtSignal
+from PyQt5.QtCore import QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QIcon, QPixmap
 from PyQt5.QtWidgets import (QComboBox, QCompleter, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                              QSpinBox, QStackedWidget, QToolButton, QWidget)
 
@@ -12,6 +13,8 @@ from dreamlayer.settings import DreamSettings
 from ..objective import MODE_TITLES, MODES, with_objective
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
+LAYER_ICON = QSize(32, 32)  # logical pixels; atlas pictures are larger, so they stay sharp at HiDPI
+CHANNEL_PICTURE = 64
 
 
 def layer_title(index: int, count: int, layer: dict[str, Any], default: str) -> str:
@@ -36,6 +39,9 @@ class ObjectiveBox(QWidget):
             self.mode.addItem(MODE_TITLES[mode], mode)
         self.channel = QSpinBox(objectName="channel", toolTip="One feature map of the layer; each one "
                                                              "draws its own motif")
+        self.channel_picture = QLabel(objectName="channelPicture",
+                                      toolTip="What this channel responds to (from the layer atlas)")
+        self.channel_picture.hide()
         self.label = QComboBox(objectName="classLabel", toolTip="Type to search the network's classes by name")
         self.label.setEditable(True)
         self.label.setInsertPolicy(QComboBox.NoInsert)
@@ -47,7 +53,12 @@ class ObjectiveBox(QWidget):
         self.browse.clicked.connect(self._browse)
         self.pages = QStackedWidget(objectName="modePages")
         self.pages.addWidget(QLabel("The whole layer is amplified.", objectName="layerModeNote"))
-        self.pages.addWidget(self._row("C&hannel:", self.channel))
+        channel_row = QWidget()
+        channel_layout = QHBoxLayout(channel_row)
+        channel_layout.setContentsMargins(0, 0, 0, 0)
+        channel_layout.addWidget(self.channel, 1)
+        channel_layout.addWidget(self.channel_picture)
+        self.pages.addWidget(self._row("C&hannel:", channel_row, buddy=self.channel))
         self.pages.addWidget(self._row("&Class:", self.label))
         guide_row = QWidget()
         guide_layout = QHBoxLayout(guide_row)
@@ -62,6 +73,8 @@ class ObjectiveBox(QWidget):
         form.addRow(self.pages)
         self.mode.currentIndexChanged.connect(self._mode_changed)
         self.layer.currentIndexChanged.connect(self._layer_changed)
+        self.channel.valueChanged.connect(self._show_channel_picture)
+        self.layer.setIconSize(LAYER_ICON)
         self._layers: list[dict[str, Any]] = []
         self._labels: list[str] = []
         self._wanted_label = ""
@@ -88,6 +101,8 @@ class ObjectiveBox(QWidget):
             self.layer.addItem(layer_title(index, len(layers), layer, default), layer["name"])
             self.layer.setItemData(index, f"{layer['name']}: {layer.get('channels')} channels, "
                                           f"{layer.get('hint', '')}", Qt.ToolTipRole)
+            if layer.get("thumbnail"):
+                self.layer.setItemIcon(index, QIcon(layer["thumbnail"]))
         self.layer.blockSignals(False)
         if not self.select_layer(wanted) and not self.select_depth(depth):
             self.select_layer(default)
@@ -168,6 +183,22 @@ class ObjectiveBox(QWidget):
     def _layer_changed(self) -> None:
         info = next((layer for layer in self._layers if layer["name"] == self.current_layer()), None)
         self.channel.setRange(0, max(int(info.get("channels", 1)) - 1, 0) if info else 0)
+        self._show_channel_picture()
+
+    def _show_channel_picture(self) -> None:
+        """The atlas picture of the chosen channel, when the atlas has painted it."""
+        info = next((layer for layer in self._layers if layer["name"] == self.current_layer()), {})
+        path = info.get("channel_thumbnails", {}).get(str(self.channel.value()))
+        pixmap = QPixmap(path) if path else QPixmap()
+        if pixmap.isNull():
+            self.channel_picture.hide()
+            return
+        ratio = self.devicePixelRatioF()
+        pixmap = pixmap.scaled(round(CHANNEL_PICTURE * ratio), round(CHANNEL_PICTURE * ratio), Qt.KeepAspectRatio,
+                               Qt.SmoothTransformation)
+        pixmap.setDevicePixelRatio(ratio)
+        self.channel_picture.setPixmap(pixmap)
+        self.channel_picture.show()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Guide picture", self.guide.text(), IMAGE_FILTER)
