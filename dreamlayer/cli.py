@@ -10,6 +10,7 @@ from dreamlayer import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from dreamlayer.engine.cli import register as register_engine
+    from dreamlayer.engine.visualize.cli import register as register_visualize
     from dreamlayer.installer.cli import register as register_installer
 
     parser = argparse.ArgumentParser(prog="dreamlayer", description="DeepDream for painters: dream on pictures, "
@@ -17,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dreamlayer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_engine(sub)
+    register_visualize(sub)
     register_installer(sub)
     return parser
 
