@@ -61,7 +61,6 @@ class Source:
     parent: Any
     anchor: Any
     selection: Any
-    composite: bool
 
 
 def canvas(document: Any) -> Bounds:
@@ -113,7 +112,7 @@ def read_source(app: Any, document: Any, composite: bool = False) -> Source:
         if not mask.data.strip(b"\0"):
             raise KritaAdapterError("The selection is empty or lies outside the image.")
     image = to_image(app, data, bounds, space)
-    return Source(image, mask, bounds, anchor.parentNode(), anchor, selection, composite)
+    return Source(image, mask, bounds, anchor.parentNode(), anchor, selection)
 
 
 def to_image(app: Any, data: bytes, bounds: Bounds, space: ColorSpace) -> Image:

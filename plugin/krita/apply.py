@@ -113,9 +113,13 @@ def _contains(parent: Any, layer: Any) -> bool:
 
 
 def _undo(app: Any, document: Any, done: Callable[[], bool]) -> Steps:
+    """Undo once, after Krita has finished (and recorded) what it was doing."""
+    document.waitForDone()
+    yield POLL_MS
+    document.waitForDone()
     app.action("edit_undo").trigger()
     document.waitForDone()
-    return (yield from wait_for(done, 3.0))
+    return (yield from wait_for(done))
 
 
 def _as_one_step(app: Any, document: Any, source: Source, layer: Any) -> Steps:
@@ -128,7 +132,7 @@ def _as_one_step(app: Any, document: Any, source: Source, layer: Any) -> Steps:
     if not (yield from _undo(app, document, lambda: not _contains(source.parent, layer))):
         app.action("edit_redo").trigger()
         document.waitForDone()
-        yield from wait_for(lambda: bool(_masks(layer)), 3.0)
+        yield from wait_for(lambda: bool(_masks(layer)))
         return layer
     source.parent.addChildNode(copy, source.anchor)
     document.waitForDone()

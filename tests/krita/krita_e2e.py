@@ -17,22 +17,15 @@ from typing import Optional
 from krita_harness import HERE, prepare_home, run_krita, start_display
 
 SCENARIO = HERE / "scenario_dream.py"
+EXAMPLE = HERE.parent.parent / "examples" / "cat.jpg"
 
 
 def make_picture(path: Path, width: int, height: int) -> None:
-    """A picture with structure for the network to grab on: gradients and rings."""
-    from PIL import Image, ImageDraw
+    """The README's example photo cropped to ``width`` x ``height``: a real picture dreams like one."""
+    from PIL import Image, ImageOps
 
-    picture = Image.new("RGBA", (width, height))
-    pixels = picture.load()
-    for y in range(height):
-        for x in range(width):
-            pixels[x, y] = (255 * x // width, 255 * y // height, 160, 255)
-    draw = ImageDraw.Draw(picture)
-    for radius in range(8, max(width, height), 14):
-        draw.ellipse((width // 2 - radius, height // 2 - radius, width // 2 + radius, height // 2 + radius),
-                     outline=(250, 240, 200, 255), width=3)
-    picture.save(path)
+    with Image.open(EXAMPLE) as photo:
+        ImageOps.fit(photo.convert("RGBA"), (width, height), Image.LANCZOS).save(path)
 
 
 def install_plugin(home: Path, python: str) -> subprocess.CompletedProcess:

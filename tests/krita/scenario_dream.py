@@ -11,7 +11,7 @@ import time
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QByteArray
-from PyQt5.QtWidgets import QApplication, QMessageBox, QPushButton, QSpinBox
+from PyQt5.QtWidgets import QApplication, QMessageBox, QProgressBar, QPushButton, QSpinBox
 
 from dreamlayer.pixels import Image
 from dreamlayer.plugin.krita.adapter import read_source
@@ -123,13 +123,16 @@ def drive_dialog(results, state):
     results.check("engine ready", True)
     preview.click()
     pane = dialog.pane
-    shot_taken = False
+    bar = dialog.findChild(QProgressBar, "progressBar")
+    shot_taken = shot_halfway = False
     started = time.monotonic()
     while not shot_taken or stop.isEnabled():
-        if not shot_taken and pane.after is not None and stop.isEnabled():
+        running = pane.after is not None and stop.isEnabled()
+        halfway = bar.maximum() > 0 and bar.value() >= 0.4 * bar.maximum()
+        if running and (not shot_taken or halfway and not shot_halfway):  # first preview, then a later one
             dialog.grab().save(os.path.join(OUT, "dialog-preview.png"))
             shoot("screen-preview.png")
-            shot_taken = True
+            shot_taken, shot_halfway = True, halfway
         if time.monotonic() - started > ENGINE_WAIT:
             break
         yield 50
@@ -140,7 +143,7 @@ def drive_dialog(results, state):
     dialog.finished.connect(lambda code: state.__setitem__("dialog_closed", time.monotonic()))
     state["apply_clicked"] = time.monotonic()
     apply.click()
-    while dialog.isVisible():
+    while "dialog_closed" not in state:
         if dialog.status.styleSheet():
             results.check("apply without error", False, dialog.status.text())
             dialog.reject()
@@ -282,9 +285,12 @@ def main(driver):
     try:
         app = Krita.instance()
         results.check("Krita version", True, app.version())
+        app.activeWindow().qwindow().setGeometry(0, 0, 1400, 900)  # no window manager to maximize it
         document = app.openDocument(os.path.join(OUT, "in.png"))
         app.activeWindow().addView(document)
         yield 800
+        if app.action("zoom_to_fit") is not None:
+            app.action("zoom_to_fit").trigger()
         source = layers(document)[0]
         other = document.createNode("Sticker", "paintlayer")
         width, height = document.width(), document.height()

@@ -20,6 +20,7 @@ class Driver:
     def __init__(self, log_path: str) -> None:
         self.log_path = log_path
         self.failed = False
+        self.quitting = False
         self._running = 0
 
     def log(self, message: str) -> None:
@@ -32,6 +33,8 @@ class Driver:
         QTimer.singleShot(0, lambda: self._step(generator))
 
     def _step(self, generator) -> None:
+        if self.quitting:
+            return
         try:
             delay = next(generator)
         except StopIteration:
@@ -50,15 +53,23 @@ class Driver:
         self.quit()
 
     def quit(self) -> None:
+        """Stop every scenario generator, dismiss dialogs, then quit without save prompts."""
         from PyQt5.QtWidgets import QApplication
 
+        if self.quitting:
+            return
+        self.quitting = True
         modal = QApplication.activeModalWidget()
         if modal is not None:
             modal.reject()
-        for document in Krita.instance().documents():
-            document.setModified(False)
         self.log("QUIT failed=%s" % self.failed)
-        QTimer.singleShot(200, Krita.instance().action("file_quit").trigger)
+
+        def leave() -> None:
+            for document in Krita.instance().documents():
+                document.setModified(False)
+            Krita.instance().action("file_quit").trigger()
+
+        QTimer.singleShot(200, leave)
 
 
 class TestDriver(Extension):
