@@ -265,8 +265,8 @@ def colour_spaces(results):
         yield 300
         results.check(f"{label}: dream applied", len(layers(document)) == count + 1 and
                       [child.type() for child in layer.childNodes()] == ["transparencymask"])
-        results.check(f"{label}: image read at 8 or 16 bits", read.image.depth == (8 if depth == "U8" and model == "RGBA" else 16),
-                      read.image.depth)
+        expected_depth = 8 if (model, depth) == ("RGBA", "U8") else 16
+        results.check(f"{label}: image read at 8 or 16 bits", read.image.depth == expected_depth, read.image.depth)
         results.check(f"{label}: source unchanged", all_pixels(source, document) == before_source)
         after = composite(document)
         outside, inside = split_by_mask(before, after, bytes(read.mask.data), len(before) // (48 * 32))
@@ -278,6 +278,36 @@ def colour_spaces(results):
         document.setModified(False)
         document.close()
         yield 200
+
+
+def visible_composite(results):
+    """Dream From Visible Layers: the composite is read and the layer goes on top."""
+    app = Krita.instance()
+    document = app.createDocument(40, 30, "composite", "RGBA", "U8", "", 72.0)
+    app.activeWindow().addView(document)
+    yield 300
+    bottom = layers(document)[0]
+    top = document.createNode("Half", "paintlayer")
+    top.setPixelData(QByteArray(bytes((0, 0, 200, 128)) * (40 * 30)), 0, 0, 40, 30)
+    document.rootNode().addChildNode(top, bottom)
+    selection = Selection()
+    selection.select(10, 10, 20, 10, 255)
+    document.setSelection(selection)
+    document.setActiveNode(bottom)
+    yield 300
+    before = composite(document)
+    read = read_source(app, document, composite=True)
+    results.check("visible: the composite is read", read.image.data[:4] == bytes((before[2], before[1], before[0],
+                                                                                     before[3])))
+    layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, read.mask), "Dream visible")
+    yield 300
+    results.check("visible: the layer goes on top", [node.name() for node in layers(document)][-1] == layer.name())
+    after = composite(document)
+    outside, inside = split_by_mask(before, after, bytes(read.mask.data), 4)
+    results.check("visible: only the selection changed", outside == 0 and inside > 0.5, (outside, inside))
+    document.setModified(False)
+    document.close()
+    yield 200
 
 
 def main(driver):
@@ -304,5 +334,6 @@ def main(driver):
         yield from dream_through_menu(results, document, source, other)
         if os.environ.get("DREAMLAYER_E2E_COLOUR_SPACES", "1") == "1":
             yield from colour_spaces(results)
+            yield from visible_composite(results)
     finally:
         results.save()

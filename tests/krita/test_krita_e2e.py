@@ -32,6 +32,7 @@ MENU_TO_UNDO = [
 ]
 SPACES = [f"{space}: {check}" for space in ("RGBA/U16", "RGBA/F32", "CMYKA/U8", "GRAYA/U16", "LABA/U8")
           for check in ("dream applied", "source unchanged", "only the selection changed", "one undo restores")]
+SPACES += ["visible: the composite is read", "visible: the layer goes on top", "visible: only the selection changed"]
 
 
 def _why_not() -> str:

@@ -156,8 +156,8 @@ class Node:
 
     def pixelData(self, x: int, y: int, w: int, h: int) -> QByteArray:
         size, width = self._pixel_size(), self._document.width()
-        return QByteArray(b"".join(bytes(self._pixels[((y + row) * width + x) * size:((y + row) * width + x + w) * size])
-                                   for row in range(h)))
+        rows = (self._pixels[((y + row) * width + x) * size:((y + row) * width + x + w) * size] for row in range(h))
+        return QByteArray(b"".join(bytes(part) for part in rows))
 
     projectionPixelData = pixelData
 
