@@ -126,8 +126,8 @@ def drive_dialog(results, state):
     bar = dialog.findChild(QProgressBar, "progressBar")
     shot_taken = shot_halfway = False
     started = time.monotonic()
-    while not shot_taken or stop.isEnabled():
-        running = pane.after is not None and stop.isEnabled()
+    while stop.isEnabled():  # Preview enabled Stop at once; it goes off when the preview is done
+        running = pane.after is not None
         halfway = bar.maximum() > 0 and bar.value() >= 0.4 * bar.maximum()
         if running and (not shot_taken or halfway and not shot_halfway):  # first preview, then a later one
             dialog.grab().save(os.path.join(OUT, "dialog-preview.png"))
