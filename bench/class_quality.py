@@ -91,7 +91,8 @@ def write_table(rows: list[dict], judges: list[str], settings: VisualizeSettings
                  + f" | {np.median([r['seconds'] for r in rows]):.0f} (median) |")
     config = (f"model {settings.model}, {settings.steps} steps, {settings.size or 'model input'} px, "
               f"from {settings.start}, {settings.param} parametrization"
-              f"{', decorrelated colour' if settings.decorrelate else ''}, transforms {'+'.join(settings.transforms) or 'none'}, "
+              f"{', decorrelated colour' if settings.decorrelate else ''}, "
+              f"transforms {'+'.join(settings.transforms) or 'none'}, {settings.views} view(s) per step, "
               f"lr {settings.lr}, seed {settings.seed}")
     path.write_text("# Class visualizations: do other networks see them too?\n\n"
                     f"Made by `bench/class_quality.py` ({config}; torch {torch.__version__}, one CPU thread on "
@@ -106,6 +107,8 @@ def main() -> None:
     parser.add_argument("--model", default=VisualizeSettings.model)
     parser.add_argument("--steps", type=int, default=VisualizeSettings.steps)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--views", type=int, default=VisualizeSettings.views)
+    parser.add_argument("--tag", default="", help="suffix for the output file names, to keep several runs")
     parser.add_argument("--judges", default="mobilenet,efficientnet-lite2",
                         help="networks that rate the pictures: mobilenet and/or registry model names")
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
@@ -113,18 +116,18 @@ def main() -> None:
     torch.set_num_threads(1)
     classes = args.classes.split(",") if args.classes else list(CLASSES)
     judges = args.judges.split(",")
-    settings = VisualizeSettings(model=args.model, steps=args.steps, seed=args.seed)
+    settings = VisualizeSettings(model=args.model, steps=args.steps, seed=args.seed, views=args.views)
     started = time.perf_counter()
     rows = run(settings, classes, judges, args.out)
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     (args.out / "images").mkdir(parents=True, exist_ok=True)
-    write_table(rows, judges, settings, args.out / "results" / "class_quality.md")
+    write_table(rows, judges, settings, args.out / "results" / f"class_quality{args.tag}.md")
     captions = [f"{r['class']}\nown #{r['own']}, " + ", ".join(f"{j.split('-')[-1]} #{r[j]}" for j in judges)
                 for r in rows]
     sheet = contact_sheet([r["image"] for r in rows], captions, cell=180, columns=5, lines=2,
-                          title=f"{settings.model}: class visualizations ({settings.steps} steps); "
-                                "#rank under the maker and two other networks")
-    sheet.save(args.out / "images" / "class_sheet.jpg", quality=88)
+                          title=f"{settings.model}: class visualizations ({settings.steps} steps, "
+                                f"{settings.views} view(s)); #rank under the maker and two other networks")
+    sheet.save(args.out / "images" / f"class_sheet{args.tag}.jpg", quality=88)
     print(f"{len(rows)} classes in {time.perf_counter() - started:.0f} s -> {args.out}")
 
 

@@ -110,6 +110,11 @@ def test_total_variation_smooths_the_picture():
     assert _roughness(smooth.image) < 0.7 * _roughness(rough.image)
 
 
+def test_several_views_per_step_still_climb():
+    result = visualize(replace(FAST, class_name="goldfish", size=64, steps=8, views=3))
+    assert result.objective_after > result.objective_before + 1.0
+
+
 def test_same_seed_same_bytes_other_seed_other_picture():
     settings = replace(FAST, class_name="goldfish", size=48, steps=6)
     first, second, other = visualize(settings), visualize(settings), visualize(replace(settings, seed=1))
@@ -141,6 +146,7 @@ def test_progress_can_cancel():
     (dict(class_name=None), "exactly one of"),
     (dict(objective="blocks.3"), "exactly one of"),
     (dict(steps=-1), "steps must be"),
+    (dict(views=0), "views must be"),
     (dict(size=4), "size must be"),
     (dict(param="wavelet"), "unknown parametrization"),
     (dict(tv=-1.0), "tv weight"),

@@ -93,6 +93,8 @@ def check_settings(settings: VisualizeSettings) -> None:
         raise DreamError(f"steps must be 0 or more, not {settings.steps}")
     if settings.size is not None and not 8 <= settings.size <= 4096:
         raise DreamError(f"size must be between 8 and 4096 px, not {settings.size}")
+    if settings.views < 1:
+        raise DreamError(f"views must be 1 or more, not {settings.views}")
     if settings.lr <= 0:
         raise DreamError(f"learning rate must be positive, not {settings.lr}")
     if settings.param not in PARAMETRIZATIONS:
@@ -186,7 +188,7 @@ def optimize(settings: VisualizeSettings, progress: Optional[ProgressCallback] =
         before = param().detach()
     after = render(net, objective, param, steps=settings.steps, lr=settings.lr,
                    transforms=standard(max(height, width), settings.transforms),
-                   penalties=penalties(settings), generator=generator, progress=progress)
+                   penalties=penalties(settings), views=settings.views, generator=generator, progress=progress)
     return summarize(net, objective, settings, before, after, started)
 
 

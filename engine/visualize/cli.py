@@ -49,7 +49,8 @@ def _visualize_parser(sub) -> None:
     p = sub.add_parser("visualize", help="paint what a class, channel or layer looks for, from scratch",
                        description="Paint, from a grey canvas, noise or a picture, what the network looks for: "
                                    "a class, a channel, a neuron or any objective expression.",
-                       epilog="objective expressions:\n" + GRAMMAR, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog="objective expressions:\n" + GRAMMAR,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the picture")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--class", dest="class_name", metavar="NAME|INDEX",
@@ -61,6 +62,9 @@ def _visualize_parser(sub) -> None:
     p.add_argument("--size", type=_positive, help="picture size in px (default: the model's input size; "
                                                   "a start picture keeps its aspect)")
     _render_arguments(p, _V.steps, _V.seed, _V.lr)
+    p.add_argument("--views", type=_positive, default=_V.views, metavar="N",
+                   help=f"transformed copies the network sees per step: more are slower but recognised more "
+                        f"widely (default {_V.views})")
     p.add_argument("--tv", type=float, default=_V.tv, metavar="W", help="total-variation penalty weight (default 0)")
     p.add_argument("--blur", type=float, default=_V.blur, metavar="W", help="blur penalty weight (default 0)")
     p.add_argument("--l2", type=float, default=_V.l2, metavar="W", help="pull towards grey, weight (default 0)")
@@ -77,8 +81,8 @@ def run_visualize(args: argparse.Namespace) -> int:
     settings = VisualizeSettings(
         model=args.model, objective=args.objective, class_name=args.class_name, start=args.start, size=args.size,
         steps=args.steps, lr=args.lr, seed=args.seed, param=args.param, decorrelate=args.decorrelate,
-        transforms=args.transforms, tv=args.tv, blur=args.blur, l2=args.l2, method=args.method,
-        device=args.device)
+        transforms=args.transforms, views=args.views, tv=args.tv, blur=args.blur, l2=args.l2,
+        method=args.method, device=args.device)
     with ProgressBar("visualizing") as bar:
         result = visualize(settings, progress=bar.update)
     write_image(args.output, Picture(result.image, None, 8, False, None))
@@ -128,7 +132,8 @@ def run_atlas(args: argparse.Namespace) -> int:
         else:
             info = {i.name: i for i in registry.layer_infos(args.model)}.get(args.layer)
             if info is None:
-                raise DreamError(f"model {args.model} has no layer {args.layer!r}; see `dreamlayer layers {args.model}`")
+                raise DreamError(f"model {args.model} has no layer {args.layer!r}; "
+                                 f"see `dreamlayer layers {args.model}`")
             channels = atlas.parse_channels(_cut(args.channels, info.channels), info.channels)
             paths = atlas.channel_pictures(args.model, args.layer, channels, settings, args.device, progress)
             sheet = atlas.atlas_sheet(args.model, args.layer, channels, paths, columns=args.columns)

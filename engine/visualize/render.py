@@ -24,11 +24,13 @@ def to_numpy(image: torch.Tensor) -> np.ndarray:
 
 
 def render(net: DreamNet, objective: Objective, param: ImageParam, *, steps: int, lr: float = 0.05,
-           transforms: Sequence[Transform] = (), penalties: Sequence[Penalty] = (),
+           transforms: Sequence[Transform] = (), penalties: Sequence[Penalty] = (), views: int = 1,
            generator: Optional[torch.Generator] = None,
            progress: Optional[ProgressCallback] = None) -> torch.Tensor:
     """Maximise ``objective`` over ``param``'s picture and return it (B x C x H x W in [0, 1]).
 
+    Each step the network sees ``views`` independently transformed copies (one batch, so the
+    objective averages over them): more views, fewer accidents, proportionally more time.
     ``objective`` must already be prepared against ``net``. ``progress`` is called after every
     step with the same Progress as dream() (one octave); returning False raises DreamCancelled.
     """
@@ -40,7 +42,8 @@ def render(net: DreamNet, objective: Objective, param: ImageParam, *, steps: int
     for step in range(1, steps + 1):
         optimizer.zero_grad(set_to_none=True)
         image = param()
-        value = objective(net.activations(transform(image, generator), objective.layers))
+        seen = torch.cat([transform(image, generator) for _ in range(views)])
+        value = objective(net.activations(seen, objective.layers))
         loss = -value
         for penalty in penalties:
             loss = loss + penalty(image)

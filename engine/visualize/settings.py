@@ -27,6 +27,7 @@ class VisualizeSettings:
     param: str = "fourier"  # "fourier" or "pixel"
     decorrelate: bool = True  # optimise in decorrelated colour
     transforms: tuple[str, ...] = TRANSFORM_NAMES  # which of pad, jitter, scale, rotate
+    views: int = 1  # transformed copies seen per step; more transfer better to other networks, cost more
     tv: float = 0.0  # total-variation weight
     blur: float = 0.0  # blur-penalty weight
     l2: float = 0.0  # weight of the pull towards grey
