@@ -63,6 +63,9 @@ Engine to editor:
                   an 8-bit image no larger than ``preview_size``.
 ``result``        ``id``, ``image`` (same size and depth as asked; alpha is the input's
                   alpha byte for byte; where the mask is 0 every byte equals the input),
+                  ``mask`` (the mask, image-sized, that the dream was blended with, after
+                  ``invert`` and ``feather``; null when it was unmasked: editors mask their
+                  layer with it rather than with their own selection),
                   ``objective_before``, ``objective_after``, ``seconds``, ``steps``, ``model``,
                   ``layers``, ``objective`` (the expression dreamed), ``device``.
 ``cancelled``     ``id``.

@@ -51,14 +51,23 @@ def image_to_float(image: Image) -> np.ndarray:
     return _samples(image)[..., :3].astype(np.float32) / np.float32(_full_scale(image.depth))
 
 
-def mask_to_float(mask: Mask, invert: bool = False, feather: float = 0.0) -> np.ndarray:
-    """The mask in [0, 1] (1 = dream) as float32 HxW, inverted and then feathered if asked."""
+def effective_mask(mask: Mask, invert: bool = False, feather: float = 0.0) -> Mask:
+    """The mask the dream blends with: ``mask`` inverted and then feathered if asked.
+
+    It goes back to the editor with the result, so the editor masks its layer with the
+    mask the dream really used instead of guessing it from the selection.
+    """
     values = np.frombuffer(mask.data, dtype=np.uint8).reshape(mask.height, mask.width)
     if invert:
         values = 255 - values
     if feather > 0:
-        blurred = PILImage.fromarray(values, mode="L").filter(ImageFilter.GaussianBlur(feather))
-        values = np.asarray(blurred)
+        values = np.asarray(PILImage.fromarray(values, mode="L").filter(ImageFilter.GaussianBlur(feather)))
+    return Mask(mask.width, mask.height, values.tobytes())
+
+
+def mask_to_float(mask: Mask) -> np.ndarray:
+    """The mask in [0, 1] (1 = dream) as float32 HxW; 0 exactly where the mask byte is 0."""
+    values = np.frombuffer(mask.data, dtype=np.uint8).reshape(mask.height, mask.width)
     return values.astype(np.float32) / np.float32(255)
 
 
@@ -363,7 +372,8 @@ class Worker:
             if (mask.width, mask.height) != (image.width, image.height):
                 raise BadRequest(f"the mask is {mask.width}x{mask.height} but the image is "
                                  f"{image.width}x{image.height}")
-            weights = mask_to_float(mask, bool(mask_spec.get("invert")), float(mask_spec.get("feather") or 0))
+            mask = effective_mask(mask, bool(mask_spec.get("invert")), float(mask_spec.get("feather") or 0))
+            weights = mask_to_float(mask)
         preview_size = int(request.get("preview_size") or protocol.PREVIEW_SIZE)
         preview_every = float(request.get("preview_seconds") or protocol.PREVIEW_SECONDS)
         eta = TimeLeft(settings.octave_scale)
@@ -389,6 +399,7 @@ class Worker:
         blobs = []
         out = Image(image.width, image.height, float_to_bytes(result.image, image, keep), image.depth)
         self.out.send("result", blobs, id=job.id, image=protocol.image_field(out, blobs),
+                      mask=None if mask is None else protocol.mask_field(mask, blobs),
                       objective_before=_finite(result.objective_before),
                       objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
                       steps=result.steps, model=result.model, layers=list(result.layers),

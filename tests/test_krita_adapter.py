@@ -18,7 +18,7 @@ from dreamlayer.pixels import Image, Mask  # noqa: E402
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, read_source  # noqa: E402
 from dreamlayer.plugin.krita.apply import MASK_NAME, apply_dream  # noqa: E402
 from dreamlayer.plugin.krita.command import dream_on_document  # noqa: E402
-from dreamlayer.plugin.krita.pixelbytes import changed_outside, swap_red_blue, unblend  # noqa: E402
+from dreamlayer.plugin.krita.pixelbytes import swap_red_blue, unblend  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
 from dreamlayer.ui.outcome import Outcome  # noqa: E402
 
@@ -120,15 +120,6 @@ def test_unblend_makes_the_mask_mix_come_out_as_the_dream(depth):
             assert abs(shown - blended[i]) <= 1.0 + top / 255 * 0.01
 
 
-def test_changed_outside_tells_a_dream_that_left_the_selection():
-    source = Image(3, 1, bytes(12))
-    inside = Image(3, 1, bytes(4) + b"\x09" * 4 + bytes(4))
-    everywhere = Image(3, 1, b"\x09" * 12)
-    mask = Mask(3, 1, b"\x00\xff\x00")
-    assert not changed_outside(source, inside, mask)
-    assert changed_outside(source, everywhere, mask)
-
-
 # --- reading --------------------------------------------------------------------------------------
 
 def test_read_source_gives_rgba_and_the_selection(app):
@@ -196,6 +187,24 @@ def snapshot(document):
     return {node.name(): bytes(node.pixelData(0, 0, W, H)) for node in document.topLevelNodes()}
 
 
+def inverse(mask: Mask) -> Mask:
+    """The selection inverted, as the engine hands it back when the painter ticked Invert."""
+    return Mask(mask.width, mask.height, bytes(255 - value for value in mask.data))
+
+
+def assert_shows(document, before: bytes, dream: Image, mask: Mask | None) -> None:
+    """The composite is the dream where the mask lets it through and untouched where it is 0
+    (pixel 0 only in part: the half-transparent Sticker lies over it)."""
+    after = bytes(document.pixelData(0, 0, W, H))
+    shown = swap_red_blue(after, 8)
+    for pixel in range(W * H):
+        if mask is not None and mask.data[pixel] == 0:
+            assert after[pixel * 4:pixel * 4 + 4] == before[pixel * 4:pixel * 4 + 4]
+        elif pixel != 0:
+            for channel in range(3):
+                assert abs(shown[pixel * 4 + channel] - dream.data[pixel * 4 + channel]) <= 1
+
+
 @pytest.mark.parametrize("kind", [krita.Document, krita.Document52], ids=["krita5.1", "krita5.2"])
 @pytest.mark.parametrize("soft", [False, True], ids=["hard", "soft"])
 def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
@@ -203,7 +212,7 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     before_layers, before = snapshot(document), bytes(document.pixelData(0, 0, W, H))
     source = read_source(app, document)
     dream = inverted(source.image, source.mask)
-    layer = finish(apply_dream(app, document, source, dream, "Dream test seed 0"))
+    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream test seed 0"))
 
     names = [node.name() for node in document.topLevelNodes()]
     assert names == ["Background", "Dream test seed 0", "Sticker"]
@@ -212,16 +221,7 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     assert len(document.undo_stack) == 1
     assert ("add_new_transparency_mask" in app.triggered) == (kind is krita.Document)
     assert {name: data for name, data in snapshot(document).items() if name in before_layers} == before_layers
-
-    after = bytes(document.pixelData(0, 0, W, H))
-    shown = swap_red_blue(after, 8)
-    for pixel in range(W * H):
-        weight = source.mask.data[pixel]
-        if weight == 0:
-            assert after[pixel * 4:pixel * 4 + 4] == before[pixel * 4:pixel * 4 + 4]
-        else:
-            for channel in range(3):
-                assert abs(shown[pixel * 4 + channel] - dream.data[pixel * 4 + channel]) <= 1
+    assert_shows(document, before, dream, source.mask)
     document.undo()
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
     assert bytes(document.pixelData(0, 0, W, H)) == before
@@ -229,21 +229,28 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     assert [node.name() for node in document.topLevelNodes()] == names
 
 
-def test_a_dream_outside_the_selection_is_kept_as_shown_without_a_mask(app):
-    document = make_document(app)
+@pytest.mark.parametrize("kind", [krita.Document, krita.Document52], ids=["krita5.1", "krita5.2"])
+def test_an_inverted_selection_masks_the_layer_with_the_inverted_mask(app, kind):
+    document = make_document(app, soft=True, kind=kind)
+    before = bytes(document.pixelData(0, 0, W, H))
     source = read_source(app, document)
-    dream = inverted(source.image, None)  # as if the dialog inverted or feathered the selection
-    layer = finish(apply_dream(app, document, source, dream, "Dream inverted"))
-    assert layer.childNodes() == []
-    assert len(document.undo_stack) == 1
-    assert swap_red_blue(bytes(layer.pixelData(0, 0, W, H)), 8) == dream.data
+    used = inverse(source.mask)
+    dream = inverted(source.image, used)
+    layer = finish(apply_dream(app, document, source, dream, used, "Dream inverted"))
+    assert [(m.name(), m.type()) for m in layer.childNodes()] == [(MASK_NAME, "transparencymask")]
+    assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == used.data
+    assert 155 in used.data and len(document.undo_stack) == 1
+    assert_shows(document, before, dream, used)
+    assert bytes(document.selection().pixelData(0, 0, W, H)) == source.mask.data
+    document.undo()
+    assert bytes(document.pixelData(0, 0, W, H)) == before
 
 
 def test_without_selection_the_layer_is_the_whole_dream(app):
     document = make_document(app, selection=False)
     source = read_source(app, document)
     dream = inverted(source.image, None)
-    layer = finish(apply_dream(app, document, source, dream, "Dream all"))
+    layer = finish(apply_dream(app, document, source, dream, None, "Dream all"))
     assert layer.childNodes() == [] and len(document.undo_stack) == 1
     assert swap_red_blue(bytes(layer.pixelData(0, 0, W, H)), 8) == dream.data
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Dream all", "Sticker"]
@@ -252,7 +259,7 @@ def test_without_selection_the_layer_is_the_whole_dream(app):
 def test_apply_converts_back_to_the_document_colour_model(app):
     document = make_document(app, model="GRAYA", depth="U16")
     source = read_source(app, document)
-    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), "Dream grey"))
+    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), source.mask, "Dream grey"))
     assert (layer.colorModel(), layer.colorDepth()) == ("GRAYA", "U16")
     assert len(document.undo_stack) == 1 and app.documents() == [document]
     grey = bgra_pixels(1, "U16", "GRAYA")
@@ -266,7 +273,8 @@ def test_when_undo_misbehaves_the_layer_stays_correct_in_two_steps(app):
     document = make_document(app)
     document.undo = lambda: None
     source = read_source(app, document)
-    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), "Dream stubborn"))
+    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), source.mask,
+                               "Dream stubborn"))
     assert [m.type() for m in layer.childNodes()] == ["transparencymask"]
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Dream stubborn", "Sticker"]
     assert len(document.undo_stack) == 2
@@ -276,7 +284,17 @@ def test_a_dream_of_the_wrong_size_is_refused(app):
     document = make_document(app)
     source = read_source(app, document)
     with pytest.raises(KritaAdapterError, match="size"):
-        finish(apply_dream(app, document, source, Image(1, 1, bytes(4)), "Dream"))
+        finish(apply_dream(app, document, source, Image(1, 1, bytes(4)), source.mask, "Dream"))
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
+
+
+@pytest.mark.parametrize("selection", [True, False], ids=["wrong size", "no selection"])
+def test_a_mask_that_does_not_fit_the_picture_is_refused(app, selection):
+    document = make_document(app, selection=selection)
+    source = read_source(app, document)
+    mask = Mask(1, 1, b"\xff") if selection else Mask(W, H, b"\xff" * (W * H))
+    with pytest.raises(KritaAdapterError, match="mask does not fit"):
+        finish(apply_dream(app, document, source, source.image, mask, "Dream"))
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
 
 
@@ -297,13 +315,17 @@ def test_cancelling_the_dialog_changes_nothing(app):
 
 def test_the_command_applies_what_the_dialog_returns(app):
     document = make_document(app)
+    used = []
 
     def dialog(image, mask, engine_python, parent):
-        return Outcome(inverted(image, mask), DreamSettings(seed=7), "Dream efficientnet-lite0 blocks.9 seed 7")
+        used.append(inverse(mask))  # the painter ticked Invert
+        return Outcome(inverted(image, used[0]), used[0], DreamSettings(seed=7),
+                       "Dream efficientnet-lite0 blocks.9 seed 7")
 
     layer = finish(dream_on_document(app, document, "/engine/python", dialog=dialog))
     assert layer.name() == "Dream efficientnet-lite0 blocks.9 seed 7"
     assert document.activeNode() is layer
+    assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == used[0].data
 
 
 def test_the_extension_puts_dream_in_the_filter_menu(app):

@@ -53,15 +53,25 @@ def test_alpha_and_kept_pixels_are_copied_byte_for_byte():
     assert not np.array_equal(out[:, 3:, :3], original[:, 3:, :3])
 
 
+def _mask_values(mask: Mask) -> np.ndarray:
+    return np.frombuffer(mask.data, dtype=np.uint8).reshape(mask.height, mask.width)
+
+
 def test_mask_invert_and_feather():
     data = np.zeros((20, 20), dtype=np.uint8)
     data[:, 10:] = 255
     mask = Mask(20, 20, data.tobytes())
+    assert worker.effective_mask(mask) == mask
     plain = worker.mask_to_float(mask)
     assert plain.dtype == np.float32 and plain[0, 0] == 0 and plain[0, 19] == 1
-    assert np.array_equal(worker.mask_to_float(mask, invert=True), 1 - plain)
-    soft = worker.mask_to_float(mask, feather=3)
-    assert 0 < soft[5, 9] < 1 and soft[5, 0] == 0 and soft[5, 19] == 1
+    inverted = worker.effective_mask(mask, invert=True)
+    assert np.array_equal(_mask_values(inverted), 255 - data)
+    assert np.array_equal(worker.mask_to_float(inverted), 1 - plain)
+    soft = _mask_values(worker.effective_mask(mask, feather=3))
+    assert 0 < soft[5, 9] < 255 and soft[5, 0] == 0 and soft[5, 19] == 255
+    assert np.all(np.diff(soft[5].astype(int)) >= 0)
+    both = _mask_values(worker.effective_mask(mask, invert=True, feather=3))
+    assert np.array_equal(both, soft[:, ::-1]) and both[5, 0] == 255 and both[5, 19] == 0
 
 
 def test_preview_is_small_opaque_rgba():
@@ -111,11 +121,12 @@ class WorkerProcess:
             seen.append(message)
         return seen, message
 
-    def dream(self, request_id: int, image: Image, settings: DreamSettings, mask: Mask | None = None, **extra):
+    def dream(self, request_id: int, image: Image, settings: DreamSettings, mask: Mask | None = None,
+              mask_options: dict | None = None, **extra):
         blobs: list[bytes] = []
         fields = {"image": protocol.image_field(image, blobs), "settings": settings.to_dict(), **extra}
         if mask is not None:
-            fields["mask"] = protocol.mask_field(mask, blobs)
+            fields["mask"] = dict(protocol.mask_field(mask, blobs), **(mask_options or {}))
         self.send("dream", blobs, id=request_id, **fields)
 
     def close(self) -> None:
@@ -173,6 +184,26 @@ def test_dream_sends_progress_with_preview_and_keeps_masked_out_pixels(engine):
     assert np.array_equal(got[..., 3], original[..., 3])
     assert np.array_equal(got[:, :48], original[:, :48])
     assert not np.array_equal(got[:, 48:, :3], original[:, 48:, :3])
+    assert protocol.mask_from(result) == Mask(96, 64, mask_data.tobytes())
+
+
+def test_result_carries_the_inverted_feathered_mask_the_dream_was_blended_with(engine):
+    image = _random_image(64, 40, 8, seed=4)
+    selection = np.zeros((40, 64), dtype=np.uint8)
+    selection[:, :32] = 255
+    engine.dream(14, image, DreamSettings(steps=1, octaves=1), Mask(64, 40, selection.tobytes()),
+                 mask_options={"invert": True, "feather": 2.0})
+    _, result = engine.until("result", "error")
+    used = protocol.mask_from(result)
+    assert (used.width, used.height) == (64, 40)
+    values = _mask_values(used)
+    assert np.all(values[:, :24] == 0) and np.all(values[:, 40:] == 255)
+    assert 0 < values[20, 31] < 128 < values[20, 32] < 255
+    assert np.all(np.diff(values[20].astype(int)) >= 0)
+    got = np.frombuffer(protocol.image_from(result).data, dtype=np.uint8).reshape(40, 64, 4)
+    original = np.frombuffer(image.data, dtype=np.uint8).reshape(40, 64, 4)
+    assert np.array_equal(got[values == 0], original[values == 0])
+    assert not np.array_equal(got[values == 255], original[values == 255])
 
 
 def test_sixteen_bit_dream_comes_back_sixteen_bit(engine):
@@ -181,6 +212,7 @@ def test_sixteen_bit_dream_comes_back_sixteen_bit(engine):
     _, result = engine.until("result", "error")
     out = protocol.image_from(result)
     assert out.depth == 16 and len(out.data) == len(image.data)
+    assert result["mask"] is None and protocol.mask_from(result) is None
     alpha = lambda img: np.frombuffer(img.data, dtype="<u2").reshape(30, 40, 4)[..., 3]
     assert np.array_equal(alpha(out), alpha(image))
 

@@ -35,7 +35,7 @@ class EngineClient(QObject):
     labels = pyqtSignal(str, list)  # model, class names
     started = pyqtSignal(int)  # dream id
     progress = pyqtSignal(int, dict, object)  # dream id, progress fields, QImage preview or None
-    result = pyqtSignal(int, object, dict)  # dream id, pixels.Image, result fields
+    result = pyqtSignal(int, object, object, dict)  # dream id, pixels.Image, pixels.Mask used or None, fields
     cancelled = pyqtSignal(int)  # dream id
     failed = pyqtSignal(int, str)  # request id (-1 if none), one-line message
     pull_progress = pyqtSignal(str, int, int)  # model, bytes done, bytes total (0 = unknown)
@@ -212,7 +212,7 @@ class EngineClient(QObject):
                 preview = to_qimage(protocol.image_from(message, "preview"))
             self.progress.emit(request_id, message.fields, preview)
         elif kind == "result":
-            self.result.emit(request_id, protocol.image_from(message), message.fields)
+            self.result.emit(request_id, protocol.image_from(message), protocol.mask_from(message), message.fields)
         elif kind == "cancelled":
             self.cancelled.emit(request_id)
         elif kind == "error":

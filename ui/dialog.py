@@ -67,7 +67,7 @@ class DreamDialog(QDialog):
         self.preview_mask = reduced_mask(mask, self.preview_source.width, self.preview_source.height) if mask else None
         self.preview_factor = self.preview_source.width / image.width
         self._run: Optional[_Run] = None
-        self._finished_preview: Optional[tuple[str, Image]] = None
+        self._finished_preview: Optional[tuple[str, Image, Optional[Mask]]] = None  # key, image, mask used
         self._pulling = ""
         self._layers_model = ""  # the model whose layers the layer list shows
         self._wanted: dict[str, Any] = {}  # model/layer choices waiting for the engine's lists
@@ -263,16 +263,16 @@ class DreamDialog(QDialog):
         if preview is not None:
             self.pane.set_after(preview)
 
-    def _result(self, dream_id: int, image: Image, fields: dict) -> None:
+    def _result(self, dream_id: int, image: Image, mask: Optional[Mask], fields: dict) -> None:
         run = self._run
         if run is None or dream_id != run.id:
             return
         self._run = None
         if run.full:
-            self._finish(image, run.settings)
+            self._finish(image, mask, run.settings)
             return
         self.pane.set_after(to_qimage(image))
-        self._finished_preview = (run.key, image)
+        self._finished_preview = (run.key, image, mask)
         seconds = fields.get("seconds")
         self.progress.idle("Preview done" + (f" in {seconds:.1f} s" if seconds is not None else ""))
         self._say("Preview ready. Apply dreams the full picture with these settings.")
@@ -340,7 +340,7 @@ class DreamDialog(QDialog):
         key = json.dumps([settings.to_dict(), options if masked else None], sort_keys=True)
         if full and self.preview_source is self.image and self._finished_preview \
                 and self._finished_preview[0] == key:
-            self._finish(self._finished_preview[1], settings)
+            self._finish(self._finished_preview[1], self._finished_preview[2], settings)
             return
         if self._run is not None:
             self.client.cancel(self._run.id)
@@ -354,8 +354,8 @@ class DreamDialog(QDialog):
                   "Dreaming a preview...")
         self._update_buttons()
 
-    def _finish(self, image: Image, settings: DreamSettings) -> None:
-        self.outcome = Outcome(image, settings, result_name(settings))
+    def _finish(self, image: Image, mask: Optional[Mask], settings: DreamSettings) -> None:
+        self.outcome = Outcome(image=image, mask=mask, settings=settings, layer_name=result_name(settings))
         self.accept()
 
     def _stop(self) -> None:

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
-from dreamlayer.pixels import Image
+from dreamlayer.pixels import Image, Mask
 from dreamlayer.settings import DreamSettings
 
 
 @dataclass(frozen=True)
 class Outcome:
     image: Image  # full size, same depth as the input, alpha = the input's alpha
+    # The mask the dream was blended with (full size, after the dialog's invert and feather),
+    # for the editor to mask its new layer with; None = dreamed everywhere.
+    mask: Optional[Mask]
     settings: DreamSettings
     layer_name: str  # e.g. "Dream efficientnet-lite0 blocks.9 seed 0"

@@ -1,16 +1,17 @@
-"""Put a dream into the document: a new paint layer above the source, masked by the selection.
+"""Put a dream into the document: a new paint layer above the source, masked as the dream was.
 
-When the dream stayed inside the selection, the layer holds the pure dream and a
-transparency mask made from the selection mixes it in, so soft selections stay soft and the
-painter can repaint the mask. When the dialog inverted or feathered the selection (the dream
-reaches outside it), the layer holds the dream exactly as shown, without a mask.
+The dialog returns the mask the engine blended the dream with (the selection, inverted or
+feathered as the painter asked). The layer holds the pure dream and a transparency mask
+holding that mask mixes it in, so soft edges stay soft and the painter can repaint the mask.
+A dream without a mask (no selection, or not used) is a layer without one.
 
 The whole change is one undo step. Krita records adding a layer and adding a mask as two
 commands and offers Python no way to group them, so the layer is built in place (layer,
 then mask: Krita 5.2+ through ``createTransparencyMask``, Krita 5.1 through the
-``add_new_transparency_mask`` action, which takes the current selection), copied with its
-mask, those commands are undone, and the copy is added back as a single command. If the
-undo does not behave as expected the layer stays as built: correct, in two undo steps.
+``add_new_transparency_mask`` action; either way the mask's pixels are then overwritten
+with the dream's mask), copied with its mask, those commands are undone, and the copy is
+added back as a single command. If the undo does not behave as expected the layer stays as
+built: correct, in two undo steps.
 
 Krita finishes some of these steps (making a new node active, undo) only on its main event
 loop, not in a nested one, so the work is a generator of waits driven by ``run_steps``.
@@ -18,15 +19,15 @@ loop, not in a nested one, so the work is a generator of waits driven by ``run_s
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Generator
+from typing import Any, Callable, Generator, Optional
 
-from PyQt5.QtCore import QTimer
+from PyQt5.QtCore import QByteArray, QTimer
 
-from dreamlayer.pixels import Image
+from dreamlayer.pixels import Image, Mask
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, write_pixels
-from dreamlayer.plugin.krita.pixelbytes import changed_outside, unblend
+from dreamlayer.plugin.krita.pixelbytes import unblend
 
-MASK_NAME = "Dream selection"
+MASK_NAME = "Dream mask"
 MASK_ACTION = "add_new_transparency_mask"
 POLL_MS = 50
 WAIT_SECONDS = 10.0
@@ -59,18 +60,20 @@ def wait_for(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> Ge
     return True
 
 
-def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, name: str) -> Steps:
-    """Add the dream as a layer named ``name`` above the source; the steps end with the new layer."""
-    if (dreamed.width, dreamed.height) != (source.bounds.width, source.bounds.height):
+def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, mask: Optional[Mask], name: str) -> Steps:
+    """Add the dream as a layer named ``name`` above the source, masked by ``mask`` (the mask the
+    dream was blended with; None when it dreamed everywhere); the steps end with the new layer."""
+    size = (source.bounds.width, source.bounds.height)
+    if (dreamed.width, dreamed.height) != size:
         raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
-    masked = source.mask is not None and not changed_outside(source.image, dreamed, source.mask)
-    pixels = unblend(source.image, dreamed, source.mask) if masked else dreamed
+    if mask is not None and ((mask.width, mask.height) != size or source.selection is None):
+        raise KritaAdapterError("The dream's mask does not fit the selection of the picture it was made from.")
     layer = document.createNode(name, "paintlayer")
-    write_pixels(app, layer, pixels, source.bounds)
+    write_pixels(app, layer, dreamed if mask is None else unblend(source.image, dreamed, mask), source.bounds)
     source.parent.addChildNode(layer, source.anchor)
     document.waitForDone()
-    if masked:
-        yield from _add_mask(app, document, layer, source.selection)
+    if mask is not None:
+        yield from _add_mask(app, document, layer, source, mask)
         layer = yield from _as_one_step(app, document, source, layer)
     yield from wait_for(lambda: _activate(document, layer), 2.0)
     document.refreshProjection()
@@ -81,11 +84,12 @@ def _masks(layer: Any) -> list:
     return [node for node in layer.childNodes() if node.type() == "transparencymask"]
 
 
-def _add_mask(app: Any, document: Any, layer: Any, selection: Any) -> Steps:
+def _add_mask(app: Any, document: Any, layer: Any, source: Source, mask: Mask) -> Steps:
+    """Give ``layer`` a transparency mask holding ``mask``."""
     if hasattr(document, "createTransparencyMask"):
-        mask = document.createTransparencyMask(MASK_NAME)
-        mask.setSelection(selection)
-        layer.addChildNode(mask, None)
+        node = document.createTransparencyMask(MASK_NAME)
+        node.setSelection(source.selection.duplicate())  # a copy: its pixels are overwritten below
+        layer.addChildNode(node, None)
         document.waitForDone()
     else:
         if not (yield from wait_for(lambda: _activate(document, layer))):
@@ -93,7 +97,11 @@ def _add_mask(app: Any, document: Any, layer: Any, selection: Any) -> Steps:
         app.action(MASK_ACTION).trigger()
         if not (yield from wait_for(lambda: bool(_masks(layer)))):
             raise KritaAdapterError("Krita did not add the transparency mask.")
-    _masks(layer)[0].setName(MASK_NAME)
+    node = _masks(layer)[0]
+    node.setName(MASK_NAME)
+    bounds = source.bounds
+    node.setPixelData(QByteArray(mask.data), bounds.x, bounds.y, bounds.width, bounds.height)
+    document.waitForDone()
 
 
 def _activate(document: Any, layer: Any) -> bool:

@@ -22,4 +22,4 @@ def dream_on_document(app: Any, document: Any, engine_python: str, *, composite:
     outcome = dialog(source.image, source.mask, engine_python, parent)
     if outcome is None:
         return None
-    return apply_dream(app, document, source, outcome.image, outcome.layer_name)
+    return apply_dream(app, document, source, outcome.image, outcome.mask, outcome.layer_name)

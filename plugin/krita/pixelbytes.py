@@ -13,7 +13,6 @@ from array import array
 from dreamlayer.pixels import Image, Mask
 
 _SOFT = re.compile(rb"[\x01-\xfe]+")
-_UNSELECTED = re.compile(rb"\x00+")
 
 
 def swap_red_blue(data: bytes, depth: int) -> bytes:
@@ -44,7 +43,7 @@ def unblend(source: Image, blended: Image, mask: Mask) -> Image:
     """The layer that, shown through ``mask`` over ``source``, looks exactly like ``blended``.
 
     The engine already mixed the dream with the source by the mask; a transparency mask
-    made from the same selection would mix it again, so soft edges would come out twice
+    holding the same mask would mix it again, so soft edges would come out twice
     as faint. Where the mask is partial the mix is undone: ``s + (b - s) / m``. Fully
     selected and unselected pixels are taken from ``blended`` as they are.
     """
@@ -63,9 +62,3 @@ def unblend(source: Image, blended: Image, mask: Mask) -> Image:
                 out[sample] = 0 if value < 0 else top if value > top else value
     return _pack(out, blended)
 
-
-def changed_outside(source: Image, dreamed: Image, mask: Mask) -> bool:
-    """Whether the dream touched pixels the mask leaves out (the dialog inverted or feathered it)."""
-    size = 4 * source.depth // 8
-    return any(source.data[run.start() * size:run.end() * size] != dreamed.data[run.start() * size:run.end() * size]
-               for run in _UNSELECTED.finditer(mask.data))

@@ -13,7 +13,7 @@ from krita import Krita, Selection
 from PyQt5.QtCore import QByteArray
 from PyQt5.QtWidgets import QApplication, QMessageBox, QProgressBar, QPushButton, QSpinBox
 
-from dreamlayer.pixels import Image
+from dreamlayer.pixels import Image, Mask
 from dreamlayer.plugin.krita.adapter import read_source
 from dreamlayer.plugin.krita.apply import apply_dream
 
@@ -258,7 +258,8 @@ def colour_spaces(results):
         count = len(layers(document))
         try:
             read = read_source(app, document)
-            layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, read.mask), "Dream test")
+            layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, read.mask), read.mask,
+                                           "Dream test")
         except Exception as error:  # recorded, not raised: the other spaces still get checked
             results.check(f"{label}: dream applied", False, f"{type(error).__name__}: {error}")
             continue
@@ -299,12 +300,46 @@ def visible_composite(results):
     read = read_source(app, document, composite=True)
     results.check("visible: the composite is read", read.image.data[:4] == bytes((before[2], before[1], before[0],
                                                                                      before[3])))
-    layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, read.mask), "Dream visible")
+    layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, read.mask), read.mask,
+                                   "Dream visible")
     yield 300
     results.check("visible: the layer goes on top", [node.name() for node in layers(document)][-1] == layer.name())
     after = composite(document)
     outside, inside = split_by_mask(before, after, bytes(read.mask.data), 4)
     results.check("visible: only the selection changed", outside == 0 and inside > 0.5, (outside, inside))
+    document.setModified(False)
+    document.close()
+    yield 200
+
+
+def inverted_selection(results):
+    """A dream outside the selection (Invert ticked): the layer's mask is the inverted selection."""
+    app = Krita.instance()
+    document = app.createDocument(40, 30, "inverted", "RGBA", "U8", "", 72.0)
+    app.activeWindow().addView(document)
+    yield 300
+    source = layers(document)[0]
+    selection = Selection()
+    selection.select(10, 10, 20, 10, 255)
+    document.setSelection(selection)
+    document.setActiveNode(source)
+    yield 300
+    before = composite(document)
+    read = read_source(app, document)
+    used = Mask(read.mask.width, read.mask.height, bytes(255 - value for value in read.mask.data))
+    layer = yield from apply_dream(app, document, read, synthetic_dream(read.image, used), used, "Dream inverted")
+    yield 300
+    masks = [child for child in layer.childNodes() if child.type() == "transparencymask"]
+    results.check("inverted: the layer's mask is the mask the dream used",
+                  len(masks) == 1 and all_pixels(masks[0], document) == used.data)
+    outside, inside = split_by_mask(before, composite(document), used.data, 4)
+    results.check("inverted: only outside the selection changed", outside == 0 and inside > 0.5, (outside, inside))
+    results.check("inverted: the selection is unchanged",
+                  bytes(document.selection().pixelData(0, 0, 40, 30)) == read.mask.data)
+    app.action("edit_undo").trigger()
+    document.waitForDone()
+    yield 400
+    results.check("inverted: one undo restores", len(layers(document)) == 1 and composite(document) == before)
     document.setModified(False)
     document.close()
     yield 200
@@ -335,5 +370,6 @@ def main(driver):
         if os.environ.get("DREAMLAYER_E2E_COLOUR_SPACES", "1") == "1":
             yield from colour_spaces(results)
             yield from visible_composite(results)
+            yield from inverted_selection(results)
     finally:
         results.save()

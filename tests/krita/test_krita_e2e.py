@@ -33,6 +33,8 @@ MENU_TO_UNDO = [
 SPACES = [f"{space}: {check}" for space in ("RGBA/U16", "RGBA/F32", "CMYKA/U8", "GRAYA/U16", "LABA/U8")
           for check in ("dream applied", "source unchanged", "only the selection changed", "one undo restores")]
 SPACES += ["visible: the composite is read", "visible: the layer goes on top", "visible: only the selection changed"]
+SPACES += ["inverted: the layer's mask is the mask the dream used", "inverted: only outside the selection changed",
+           "inverted: the selection is unchanged", "inverted: one undo restores"]
 
 
 def _why_not() -> str:

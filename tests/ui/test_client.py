@@ -59,8 +59,9 @@ def test_dream_streams_previews_and_returns_the_full_image(engine):
     assert steps == [1, 2]
     preview = seen["progress"][0][2]
     assert isinstance(preview, QImage) and max(preview.width(), preview.height()) == 48
-    got_id, result, fields = seen["result"][0]
+    got_id, result, used, fields = seen["result"][0]
     assert got_id == dream_id and (result.width, result.height, result.depth) == (96, 64, 8)
+    assert used == mask
     for y in range(64):
         row = slice(y * 96 * 4, (y + 1) * 96 * 4)
         assert result.data[row][:48 * 4] == image.data[row][:48 * 4]  # masked out: untouched

@@ -118,10 +118,41 @@ def test_preview_streams_live_images_then_apply_returns_the_full_picture(make_di
         assert outcome.image.data[row][:350 * 4] == image.data[row][:350 * 4]
         assert outcome.image.data[row][3::4] == image.data[row][3::4]
     assert outcome.image.data != image.data
+    assert outcome.mask == mask
+
+
+def test_apply_hands_back_the_inverted_feathered_mask_the_dream_used(make_dialog, engine):
+    image, mask = photo(96, 64), half_mask(96, 64)
+    dialog = make_dialog(image, mask, engine=engine)
+    _ready(dialog)
+    _quick(dialog, steps=1)
+    dialog.mask_box.invert.setChecked(True)
+    dialog.mask_box.feather.setValue(3)
+    dialog.apply_button.click()
+    wait_for(lambda: dialog.result() == DreamDialog.Accepted)
+    used = dialog.outcome.mask
+    assert (used.width, used.height) == (96, 64)
+    row = used.data[10 * 96:11 * 96]
+    assert set(row[:36]) == {255} and set(row[60:]) == {0}
+    assert 128 < row[47] < 255 and 0 < row[48] < 128
+    assert list(row) == sorted(row, reverse=True)
+    for pixel in range(96 * 64):
+        if used.data[pixel] == 0:
+            assert dialog.outcome.image.data[pixel * 4:pixel * 4 + 4] == image.data[pixel * 4:pixel * 4 + 4]
+
+
+def test_without_use_selection_the_outcome_has_no_mask(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    _ready(dialog)
+    _quick(dialog, steps=1)
+    dialog.mask_box.use.setChecked(False)
+    dialog.apply_button.click()
+    wait_for(lambda: dialog.result() == DreamDialog.Accepted)
+    assert dialog.outcome.mask is None
 
 
 def test_apply_reuses_a_full_size_preview_of_the_same_settings(make_dialog, engine):
-    dialog = make_dialog(photo(96, 64), engine=engine)
+    dialog = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
     _ready(dialog)
     _quick(dialog)
     dialog.preview_button.click()
@@ -129,6 +160,7 @@ def test_apply_reuses_a_full_size_preview_of_the_same_settings(make_dialog, engi
     previewed = dialog._finished_preview[1]
     dialog.apply_button.click()
     assert dialog.result() == DreamDialog.Accepted and dialog.outcome.image is previewed
+    assert dialog.outcome.mask == half_mask(96, 64)
 
 
 def test_stop_cancels_and_leaves_nothing_applied(make_dialog, engine):
