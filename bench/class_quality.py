@@ -63,16 +63,19 @@ def run(settings: VisualizeSettings, classes: list[str], judges: list[str], out:
     rows = []
     for name in classes:
         index = find_class(name, labels)
+        cpu = time.process_time()
         result = visualize(replace(settings, class_name=name))
+        cpu = time.process_time() - cpu
         rgb8 = np.rint(result.image * 255).astype(np.uint8)
-        row = {"class": labels[index], "index": index, "seconds": result.seconds, "image": rgb8,
+        row = {"class": labels[index], "index": index, "seconds": result.seconds, "cpu": cpu, "image": rgb8,
                "own": rank(torch_logits(settings.model, rgb8), index)}
         for judge in judges:
             logits = mobilenet.logits(rgb8) if judge == "mobilenet" else torch_logits(judge, rgb8)
             row[judge] = rank(logits, index)
         rows.append(row)
         print(f"{labels[index]:<20} own rank {row['own']:>3}  "
-              + "  ".join(f"{j} rank {row[j]:>4}" for j in judges) + f"  {result.seconds:.1f} s", flush=True)
+              + "  ".join(f"{j} rank {row[j]:>4}" for j in judges)
+              + f"  {result.seconds:.1f} s wall, {cpu:.1f} s CPU", flush=True)
     return rows
 
 
@@ -80,15 +83,17 @@ def write_table(rows: list[dict], judges: list[str], settings: VisualizeSettings
     def mark(ok: bool) -> str:
         return "yes" if ok else "no"
 
-    head = "| class | own top-1 | " + " | ".join(f"{j} top-5 (rank)" for j in judges) + " | CPU s |"
-    lines = [head, "|" + "---|" * (3 + len(judges))]
+    head = "| class | own top-1 | " + " | ".join(f"{j} top-5 (rank)" for j in judges) + " | CPU s | wall s |"
+    lines = [head, "|" + "---|" * (4 + len(judges))]
     for r in rows:
         lines.append(f"| {r['class']} ({r['index']}) | {mark(r['own'] == 1)} | "
-                     + " | ".join(f"{mark(r[j] <= 5)} ({r[j]})" for j in judges) + f" | {r['seconds']:.0f} |")
+                     + " | ".join(f"{mark(r[j] <= 5)} ({r[j]})" for j in judges)
+                     + f" | {r['cpu']:.0f} | {r['seconds']:.0f} |")
     n = len(rows)
     lines.append(f"| **total** | **{sum(r['own'] == 1 for r in rows)}/{n}** | "
                  + " | ".join(f"**{sum(r[j] <= 5 for r in rows)}/{n}**" for j in judges)
-                 + f" | {np.median([r['seconds'] for r in rows]):.0f} (median) |")
+                 + f" | {np.median([r['cpu'] for r in rows]):.0f} (median) "
+                 + f"| {np.median([r['seconds'] for r in rows]):.0f} |")
     config = (f"model {settings.model}, {settings.steps} steps, {settings.size or 'model input'} px, "
               f"from {settings.start}, {settings.param} parametrization"
               f"{', decorrelated colour' if settings.decorrelate else ''}, "
@@ -97,7 +102,8 @@ def write_table(rows: list[dict], judges: list[str], settings: VisualizeSettings
     path.write_text("# Class visualizations: do other networks see them too?\n\n"
                     f"Made by `bench/class_quality.py` ({config}; torch {torch.__version__}, one CPU thread on "
                     f"{platform.machine()}). The maker's own top-1 and the rank of the class under networks that "
-                    "did not make the picture, all on the saved 8-bit picture.\n\n"
+                    "did not make the picture, all on the saved 8-bit picture. CPU s is the process's CPU time for "
+                    "one picture (wall time runs longer when the machine is shared).\n\n"
                     + "\n".join(lines) + "\n", encoding="utf-8")
 
 

@@ -182,6 +182,7 @@ def test_cli_writes_picture_and_report(tmp_path: Path):
     data = json.loads(report.read_text())
     assert data["targets"][0]["label"] == "tabby" and 0 < data["targets"][0]["probability"] < 1
     assert data["targets"][0]["rank"] >= 1 and data["steps"] == 4
+    assert data["settings"]["transforms"] == ["jitter", "rotate"] and data["settings"]["tv"] == 0.1
 
 
 def test_cli_rejects_unknown_transform(capsys):

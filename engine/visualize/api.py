@@ -1,8 +1,9 @@
 """Feature visualization from scratch: settings in, a picture of what the network looks for out."""
 from __future__ import annotations
 
+import importlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Union
 
@@ -24,6 +25,7 @@ from .param import image_param
 from .render import ProgressCallback, render, to_numpy
 from .settings import PARAMETRIZATIONS, STARTS, VisualizeSettings
 from .transforms import standard
+
 
 @dataclass
 class ClassScore:
@@ -48,6 +50,7 @@ class VisualizeResult:
     height: int
     targets: list[ClassScore] = field(default_factory=list)  # the classes the objective asked for
     top5: list[ClassScore] = field(default_factory=list)  # what the network now thinks it sees
+    settings: dict = field(default_factory=dict)  # the VisualizeSettings, to repeat the run
 
     def report(self) -> dict:
         """The JSON-able summary written by --report."""
@@ -78,8 +81,6 @@ def _method(name: str) -> Method:
     if found is None:
         raise DreamError(f"unknown method {name!r}: choose one of {', '.join(method_names())}")
     if isinstance(found, str):
-        import importlib
-
         module, _, attr = found.partition(":")
         found = getattr(importlib.import_module(module), attr)
         _METHODS[name] = found
@@ -167,7 +168,7 @@ def summarize(net: DreamNet, objective: Objective, settings: VisualizeSettings, 
         image=to_numpy(after), objective=objective.name, objective_before=evaluate(net, objective, before),
         objective_after=evaluate(net, objective, after), seconds=time.perf_counter() - started,
         steps=settings.steps, model=settings.model, method=settings.method, device=str(net.device),
-        width=int(width), height=int(height), targets=targets, top5=top5)
+        width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings))
 
 
 def optimize(settings: VisualizeSettings, progress: Optional[ProgressCallback] = None) -> VisualizeResult:
