@@ -25,7 +25,7 @@ ENGINE = [
 ]
 UI = ["PyQt5>=5.15"]
 ONNX = ["onnxruntime>=1.16", "onnx>=1.14"]
-DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2"]
+DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1"]
 
 setup(
     name="dreamlayer",
@@ -37,7 +37,7 @@ setup(
     python_requires=">=3.10",
     packages=_packages(),
     package_dir=PARTS,
-    package_data={"": ["*.json", "*.desktop", "*.txt", "*.npz", "*.png"]},
+    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"], "dreamlayer.engine.models": ["data/*.pth"]},
     install_requires=["numpy>=1.23", "Pillow>=11.1"],
     extras_require={
         "engine": ENGINE,

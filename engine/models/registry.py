@@ -42,10 +42,11 @@ class LayerInfo:
 
 @lru_cache(maxsize=1)
 def _specs() -> dict[str, ModelSpec]:
+    from .digits import digits_spec
     from .lite_entries import lite_specs
     from .torchvision_entries import torchvision_specs
 
-    return {spec.name: spec for spec in lite_specs() + torchvision_specs()}
+    return {spec.name: spec for spec in lite_specs() + torchvision_specs() + [digits_spec()]}
 
 
 def register(spec: ModelSpec) -> None:

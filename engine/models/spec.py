@@ -55,7 +55,7 @@ class ModelSpec:
     description: str
     build: Callable[[], nn.Module]  # architecture with untrained weights
     weights: Weights
-    preprocess: Preprocess
+    preprocess: Callable[[torch.Tensor], torch.Tensor]  # RGB [0, 1] batch -> network input
     layers: tuple[LayerDef, ...]
     default_layer: str
     labels: Callable[[], list[str]]
