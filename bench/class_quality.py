@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MOBILENET = ROOT.parent / "shared" / "models" / "mobilenet_v1_0.75.onnx"
 CLASSES = ("goldfish", "flamingo", "peacock", "bald eagle", "tarantula", "ladybug", "monarch", "jellyfish",
            "starfish", "zebra", "tabby", "king penguin", "lemon", "strawberry", "pineapple", "broccoli",
-           "volcano", "daisy", "school bus", "lighthouse")
+           "volcano", "daisy", "school bus", "beacon")  # beacon: ImageNet's lighthouse
 
 
 class MobileNet:
@@ -60,9 +60,9 @@ def run(settings: VisualizeSettings, classes: list[str], judges: list[str], out:
     out.mkdir(parents=True, exist_ok=True)
     labels = imagenet_labels()
     mobilenet = MobileNet(MOBILENET) if "mobilenet" in judges else None
+    indices = [find_class(name, labels) for name in classes]  # a typo fails now, not after an hour
     rows = []
-    for name in classes:
-        index = find_class(name, labels)
+    for name, index in zip(classes, indices):
         cpu = time.process_time()
         result = visualize(replace(settings, class_name=name))
         cpu = time.process_time() - cpu
@@ -128,12 +128,13 @@ def main() -> None:
     (args.out / "results").mkdir(parents=True, exist_ok=True)
     (args.out / "images").mkdir(parents=True, exist_ok=True)
     write_table(rows, judges, settings, args.out / "results" / f"class_quality{args.tag}.md")
-    captions = [f"{r['class']}\nown #{r['own']}, " + ", ".join(f"{j.split('-')[-1]} #{r[j]}" for j in judges)
-                for r in rows]
+    short = {"mobilenet": "mnet"}
+    captions = [f"{r['class']}\nown {r['own']} · " + " · ".join(f"{short.get(j, j.split('-')[-1])} {r[j]}"
+                                                            for j in judges) for r in rows]
     sheet = contact_sheet([r["image"] for r in rows], captions, cell=180, columns=5, lines=2,
-                          title=f"{settings.model}: class visualizations ({settings.steps} steps, "
-                                f"{settings.views} view(s)); #rank under the maker and two other networks")
-    sheet.save(args.out / "images" / f"class_sheet{args.tag}.jpg", quality=88)
+                          title=f"{settings.model}, {settings.steps} steps, {settings.views} view(s). Class rank by "
+                                "maker (own), MobileNet v1 (mnet), EfficientNet-Lite2 (lite2)")
+    sheet.save(args.out / "images" / f"class_sheet{args.tag}.jpg", quality=80)
     print(f"{len(rows)} classes in {time.perf_counter() - started:.0f} s -> {args.out}")
 
 

@@ -26,7 +26,7 @@ from ..models import registry
 from ..models.network import DreamNet
 from ..objectives import Objective, layer as layer_objective
 from .param import image_param
-from .render import ProgressCallback, render
+from .render import render
 from .sheet import contact_sheet, to_pil
 from .settings import AtlasSettings
 from .transforms import standard
@@ -89,14 +89,13 @@ class _EachChannel(Objective):
         return picked.flatten(1).mean(1).sum()
 
 
-def _paint(net: DreamNet, objective: Objective, seeds: Sequence[int], settings: AtlasSettings,
-           progress: Optional[ProgressCallback]) -> torch.Tensor:
+def _paint(net: DreamNet, objective: Objective, seeds: Sequence[int], settings: AtlasSettings) -> torch.Tensor:
     objective.prepare(net)
     param = image_param(settings.size, settings.size, kind=settings.param, decorrelate=settings.decorrelate,
                         batch=len(seeds), generator=[torch.Generator().manual_seed(s) for s in seeds])
     return render(net, objective, param, steps=settings.steps, lr=settings.lr,
                   transforms=standard(settings.size, settings.transforms),
-                  generator=torch.Generator().manual_seed(settings.seed), progress=progress)
+                  generator=torch.Generator().manual_seed(settings.seed))
 
 
 def _save(image: torch.Tensor, path: Path) -> None:
@@ -119,12 +118,13 @@ def channel_pictures(model: str, layer: str, channels: Sequence[int], settings: 
         net = registry.load(model, resolve_device(device))
         net.check_layer(layer)
         count = net.shape(layer).channels
-        parse_channels(",".join(str(c) for c, _ in todo), count)
+        bad = [c for c, _ in todo if not 0 <= c < count]
+        if bad:
+            raise DreamError(f"channel {bad[0]} out of range: {layer} has channels 0..{count - 1}")
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
             chans = [c for c, _ in batch]
-            images = _paint(net, _EachChannel(layer, chans), [settings.seed * 100_003 + c for c in chans],
-                            settings, None)
+            images = _paint(net, _EachChannel(layer, chans), [settings.seed * 100_003 + c for c in chans], settings)
             for image, (_, path) in zip(images, batch):
                 _save(image, path)
             if progress:
@@ -141,7 +141,7 @@ def layer_pictures(model: str, settings: AtlasSettings = AtlasSettings(), device
         path = cache_path(model, name, None, settings)
         if not path.is_file():
             net = registry.load(model, resolve_device(device))
-            _save(_paint(net, layer_objective(name), [settings.seed], settings, None)[0], path)
+            _save(_paint(net, layer_objective(name), [settings.seed], settings)[0], path)
         result.append((name, path))
         if progress:
             progress(i + 1, len(layers))
