@@ -119,5 +119,13 @@ def test_cli_atlas_writes_a_sheet(cache, tmp_path: Path):
     ([], "give a LAYER, or --layers"),
 ])
 def test_cli_atlas_errors(cache, tmp_path, argv, message):
+    """Each fails before painting anything, so nothing lands in the cache."""
     with pytest.raises(DreamError, match=message):
         _cli("atlas", MODEL, *argv, "-o", str(tmp_path / "a.png"), "--steps", "1", "--size", "32")
+    assert not (cache / "atlas").exists()
+
+
+def test_cli_atlas_refuses_an_unwritable_output_before_painting(cache):
+    with pytest.raises(DreamError, match="folder /no/such/folder does not exist"):
+        _cli("atlas", MODEL, "blocks.0", "-o", "/no/such/folder/a.png", "--steps", "1", "--size", "32")
+    assert not (cache / "atlas").exists()

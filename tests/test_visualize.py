@@ -185,6 +185,13 @@ def test_cli_writes_picture_and_report(tmp_path: Path):
     assert data["settings"]["transforms"] == ["jitter", "rotate"] and data["settings"]["tv"] == 0.1
 
 
+@pytest.mark.parametrize("output,message", [("fork.gif", "use one of .png"), ("no/such/fork.png", "does not exist")])
+def test_cli_refuses_an_unwritable_output_before_painting(tmp_path, monkeypatch, output, message):
+    monkeypatch.setattr(api, "_METHODS", {})  # painting would fail with 'unknown method'
+    with pytest.raises(DreamError, match=message):
+        _cli("visualize", "-o", str(tmp_path / output), "--class", "tabby")
+
+
 def test_cli_rejects_unknown_transform(capsys):
     with pytest.raises(SystemExit):
         _cli("visualize", "-o", "x.png", "--class", "tabby", "--transforms", "shear")

@@ -177,9 +177,5 @@ SHEET_FORMATS = {".png": ("PNG", {}), ".jpg": ("JPEG", {"quality": 88}), ".jpeg"
 
 def write_sheet(sheet: Image.Image, path: Path) -> None:
     """Save a sheet as PNG, JPEG or WebP, by extension; sheets are for looking at, so lossy is fine."""
-    fmt = SHEET_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise DreamError(f"cannot write {path}: use one of {', '.join(SHEET_FORMATS)}")
-    if not path.parent.is_dir():
-        raise DreamError(f"cannot write {path}: folder {path.parent} does not exist")
-    sheet.save(path, fmt[0], **fmt[1])
+    fmt, options = SHEET_FORMATS[path.suffix.lower()]
+    sheet.save(path, fmt, **options)

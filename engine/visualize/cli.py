@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Sequence
 
 from dreamlayer.objective_syntax import GRAMMAR
 
@@ -29,6 +30,16 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
     return value
+
+
+def _check_output(path: Path, extensions: Sequence[str]) -> None:
+    """Fail before minutes of painting, not after, when the result could not be written."""
+    from ..errors import DreamError
+
+    if path.suffix.lower() not in extensions:
+        raise DreamError(f"cannot write {path}: use one of {', '.join(extensions)}")
+    if not path.parent.is_dir():
+        raise DreamError(f"cannot write {path}: folder {path.parent} does not exist")
 
 
 def _render_arguments(p: argparse.ArgumentParser, steps: int, seed: int, lr: float) -> None:
@@ -74,9 +85,11 @@ def _visualize_parser(sub) -> None:
 
 
 def run_visualize(args: argparse.Namespace) -> int:
-    from ..imageio import Picture, write_image
+    from ..imageio import FORMATS, Picture, write_image
     from ..progress import ProgressBar
     from .api import visualize
+
+    _check_output(args.output, list(FORMATS))
 
     settings = VisualizeSettings(
         model=args.model, objective=args.objective, class_name=args.class_name, start=args.start, size=args.size,
@@ -119,6 +132,7 @@ def run_atlas(args: argparse.Namespace) -> int:
 
     if bool(args.layers) == bool(args.layer):
         raise DreamError("give a LAYER, or --layers for one picture per layer")
+    _check_output(args.output, list(atlas.SHEET_FORMATS))
     settings = AtlasSettings(size=args.size, steps=args.steps, lr=args.lr, seed=args.seed, param=args.param,
                              decorrelate=args.decorrelate, transforms=args.transforms)
     with tqdm(desc="painting", unit="picture", dynamic_ncols=True) as bar:
