@@ -167,6 +167,13 @@ def test_methods_are_pluggable(monkeypatch):
     assert calls == ["goldfish"] and "echo" in api.method_names()
 
 
+@pytest.mark.parametrize("method", ["optimize", "projection"])
+def test_any_registry_model_and_method_digits(method):
+    result = visualize(VisualizeSettings(model="digits", class_name="3", method=method, steps=64, device="cpu"))
+    assert result.targets[0].label == "3" and result.targets[0].rank == 1
+    assert result.method == method and result.image.shape[2] == 3
+
+
 def _cli(*argv: str) -> int:
     parser = argparse.ArgumentParser()
     register(parser.add_subparsers(required=True))

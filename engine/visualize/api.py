@@ -194,6 +194,7 @@ def optimize(settings: VisualizeSettings, progress: Optional[ProgressCallback] =
 
 
 register_method("optimize", optimize)
+register_method("projection", "dreamlayer.engine.visualize.projection:projection")  # small fully connected nets
 
 
 def visualize(settings: VisualizeSettings, progress: Optional[ProgressCallback] = None) -> VisualizeResult:
