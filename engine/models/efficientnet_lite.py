@@ -15,22 +15,94 @@ from torch import nn
 from torch.nn import functional as F
 
 
-class SameConv2d(nn.Conv2d):
-    """TensorFlow 'SAME' padding for any input size (the weights were trained with it)."""
+def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """oneDNN can apply the ReLU6 inside the convolution: CPU, float32, frozen weights."""
+    return (x.device.type == "cpu" and x.dtype == torch.float32 and not weight.requires_grad
+            and torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise"))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ih, iw = x.shape[-2:]
+
+class _ConvReLU6(torch.autograd.Function):
+    """ReLU6(conv(x)) as one oneDNN call: the clamp is a post-op, not another pass over memory.
+
+    Backward gives the input gradient only (the weights are frozen). The ReLU6 mask comes from
+    the output, since 0 < y < 6 exactly where 0 < conv(x) < 6, so the pre-activation is never
+    stored.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, stride, padding, groups):
+        y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, list(padding), list(stride), [1, 1], groups,
+                                                    "hardtanh", [0.0, 6.0], "")
+        ctx.save_for_backward(x, weight, y)
+        ctx.geometry = (list(stride), list(padding), groups)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, y = ctx.saved_tensors
+        stride, padding, groups = ctx.geometry
+        grad = torch.ops.aten.hardtanh_backward(grad, y, 0.0, 6.0)
+        grad_x = torch.ops.aten.convolution_backward(grad, x, weight, None, stride, padding, [1, 1], False, [0, 0],
+                                                     groups, [True, False, False])[0]
+        return grad_x, None, None, None, None, None
+
+
+class SameConv2d(nn.Conv2d):
+    """TensorFlow 'SAME' padding for any input size (the weights were trained with it).
+
+    With stride 1 and an odd kernel SAME is the symmetric padding ``kernel // 2`` whatever the
+    input size, so the convolution pads by itself; only strided layers need an explicit (and
+    possibly lopsided) pad, which costs a copy forward and another backward.
+    """
+
+    def _same(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
+        """The input, padded where the padding is lopsided, and the convolution's own padding."""
         kh, kw = self.weight.shape[-2:]
+        if self.stride == (1, 1) and kh % 2 and kw % 2:
+            return x, (kh // 2, kw // 2)
+        ih, iw = x.shape[-2:]
         sh, sw = self.stride
         pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
         pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
         if pad_h or pad_w:
             x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
-        return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
+        return x, (0, 0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x, padding = self._same(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+    def fused_relu6(self, x: torch.Tensor) -> torch.Tensor:
+        """ReLU6 of this convolution in one oneDNN call (check ``_fusable`` first).
+
+        Not a module call, so forward hooks on this convolution do not see it.
+        """
+        x, padding = self._same(x)
+        return _ConvReLU6.apply(x, self.weight, self.bias, self.stride, padding, self.groups)
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
     return nn.BatchNorm2d(channels, momentum=0.01, eps=1e-3)
+
+
+@torch.no_grad()
+def _fold(conv: nn.Conv2d, bn: nn.Module) -> nn.Module:
+    """Merge an eval-mode batch norm into the convolution before it; returns what replaces the norm."""
+    if not isinstance(bn, nn.BatchNorm2d):
+        return bn
+    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    shift = bn.bias - bn.running_mean * scale
+    if conv.bias is not None:
+        shift = shift + conv.bias * scale
+    conv.weight.mul_(scale.view(-1, 1, 1, 1))
+    conv.bias = nn.Parameter(shift, requires_grad=conv.weight.requires_grad)
+    return nn.Identity()
+
+
+def _conv_bn_relu6(conv: SameConv2d, bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    if isinstance(bn, nn.Identity) and conv.dilation == (1, 1) and _fusable(x, conv.weight):
+        return conv.fused_relu6(x)  # the norm is folded into the convolution: one call does all three
+    return F.relu6(bn(conv(x)))
 
 
 class MBConvBlock(nn.Module):
@@ -49,11 +121,17 @@ class MBConvBlock(nn.Module):
         self._bn2 = _bn(cout)
         self.residual = stride == 1 and cin == cout
 
+    def fold_batchnorm(self) -> None:
+        if self.expand:
+            self._bn0 = _fold(self._expand_conv, self._bn0)
+        self._bn1 = _fold(self._depthwise_conv, self._bn1)
+        self._bn2 = _fold(self._project_conv, self._bn2)
+
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         x = inputs
         if self.expand:
-            x = F.relu6(self._bn0(self._expand_conv(x)))
-        x = F.relu6(self._bn1(self._depthwise_conv(x)))
+            x = _conv_bn_relu6(self._expand_conv, self._bn0, x)
+        x = _conv_bn_relu6(self._depthwise_conv, self._bn1, x)
         x = self._bn2(self._project_conv(x))
         return x + inputs if self.residual else x
 
@@ -119,6 +197,16 @@ class EfficientNetLite(nn.Module):
         self._conv_head = SameConv2d(plan[-1][1], 1280, 1, bias=False)
         self._bn1 = _bn(1280)
         self._fc = nn.Linear(1280, num_classes)
+
+    def fold_batchnorm(self) -> None:
+        """For frozen inference only: each batch norm becomes part of its convolution's weights and
+        bias (the norm modules turn into identities, so hooks on them still see the same values),
+        which saves an elementwise pass forward and another backward per norm."""
+        self.eval()
+        self._bn0 = _fold(self._conv_stem, self._bn0)
+        for block in self._blocks:
+            block.fold_batchnorm()
+        self._bn1 = _fold(self._conv_head, self._bn1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.relu6(self._bn0(self._conv_stem(x)))

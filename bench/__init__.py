@@ -1,0 +1,1 @@
+"""Speed benchmark: dreamlayer against a plain PyTorch DeepDream loop (``python -m bench``)."""

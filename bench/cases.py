@@ -1,0 +1,64 @@
+"""What the benchmark runs: each case is one picture size and one set of dream settings.
+
+Every figure the issue asks for has a case. Pictures are the README's example photo
+(``examples/cat.jpg``, 1024x768) resized, so every case dreams on real content.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Optional
+
+EXAMPLE = "examples/cat.jpg"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    title: str
+    width: int
+    height: int
+    settings: dict[str, Any] = field(default_factory=dict)  # DreamSettings fields that differ from the defaults
+    baseline: bool = True  # also run the plain loop, paired with dreamlayer, for a speed ratio
+    repeats: int = 2  # dreamlayer runs (and as many baseline runs, interleaved)
+    skip: Optional[str] = None  # why a case cannot run yet; reported, not run
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Case":
+        return cls(**data)
+
+
+FULL = [
+    Case("readme", "README example, 1024x768, default model and layer", 1024, 768, repeats=2),
+    Case("low-layer", "low layer blocks.1, 1024x768, 5 steps per octave", 1024, 768,
+         {"layers": ["blocks.1"], "steps": 5}),
+    Case("high-layer", "high layer blocks.15, 1024x768, 5 steps per octave", 1024, 768,
+         {"layers": ["blocks.15"], "steps": 5}),
+    Case("preview", "512 px preview (what the dialog sends), default settings", 512, 384, repeats=3),
+    Case("photo-12mp", "4000x3000 photo, tiled, 4 octaves x 1 step", 4000, 3000, {"steps": 1},
+         baseline=False, repeats=1),
+    Case("class", "class visualization class:goldfish, 512x384", 512, 384, {"objective": "class:goldfish"},
+         repeats=2),
+    Case("onnx", "ONNX Runtime backend", 1024, 768, baseline=False,
+         skip="the engine has no ONNX backend yet (ONNX Runtime cannot take input gradients as shipped)"),
+]
+
+QUICK = [  # seconds in all: checks the machinery, figures mean little
+    Case("tiny", "tiny smoke case, 96x72, 2 octaves x 2 steps", 96, 72, {"octaves": 2, "steps": 2}, repeats=1),
+    Case("tiny-tiled", "tiny tiled case, 160x120 in 80 px tiles", 160, 120,
+         {"octaves": 1, "steps": 2, "tile": 80}, baseline=False, repeats=1),
+]
+
+
+def select(names: Optional[list[str]], quick: bool) -> list[Case]:
+    """The quick or full set, optionally only the named cases (in the set's order)."""
+    pool = QUICK if quick else FULL
+    if not names:
+        return list(pool)
+    known = {case.name: case for case in FULL + QUICK}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"unknown case {unknown[0]!r}; choose from: {', '.join(known)}")
+    return [known[n] for n in names]

@@ -1,0 +1,158 @@
+"""One measurement in a fresh process: ``python -m bench.measure JOB_JSON`` prints one JSON line.
+
+A fresh process per run keeps peak RSS honest (``ru_maxrss`` is a high-water mark for the
+process's whole life) and keeps one run's caches and thread state out of the next.
+Jobs: ``{"kind": "dreamlayer" | "baseline", "case": {...}}`` or ``{"kind": "peak"}``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from .cases import EXAMPLE, Case
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _rss() -> int:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def load_picture(width: int, height: int):
+    """The example photo at the case's size, as float32 HxWx3 in [0, 1]."""
+    import numpy as np
+    from PIL import Image
+
+    picture = Image.open(ROOT / EXAMPLE).convert("RGB")
+    if picture.size != (width, height):
+        picture = picture.resize((width, height), Image.LANCZOS)
+    return np.asarray(picture, dtype=np.float32) / 255
+
+
+def _work(case: Case, settings, net, tiled: bool) -> dict[str, Any]:
+    """Useful FLOPs of the dream, and the whole-network forwards an untruncated loop adds."""
+    from dreamlayer.engine.dream import build_objective
+    from dreamlayer.engine.octaves import octave_sizes
+    from dreamlayer.engine.tiling import auto_tile
+
+    from .flops import full_forward_flops, schedule_flops
+
+    layers = build_objective(settings, net).layers
+    sizes = octave_sizes(case.height, case.width, settings.octaves, settings.octave_scale)
+    tile = auto_tile(settings.tile) if tiled else None
+    return {"useful_flops": schedule_flops(settings.model, layers, sizes, settings.steps, tile),
+            "full_forward_flops": full_forward_flops(settings.model, sizes, settings.steps),
+            "total_steps": len(sizes) * settings.steps, "octave_sizes": sizes}
+
+
+def run_dreamlayer(case: Case) -> dict[str, Any]:
+    from dreamlayer.engine import dream  # first, as a user would: the engine tunes the process before torch loads
+
+    policy = os.environ.get("OMP_WAIT_POLICY", "default")
+    import torch
+
+    from dreamlayer.engine.devices import resolve_device
+    from dreamlayer.engine.memory import peak_gpu_bytes
+    from dreamlayer.engine.models import registry
+    from dreamlayer.settings import DreamSettings
+
+    settings = DreamSettings(**case.settings)
+    image = load_picture(case.width, case.height)
+    device = resolve_device(settings.device)
+    net = registry.load(settings.model, device)  # loaded before the clock starts, as in a warm engine
+    rss_loaded = _rss()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    cpu, start = _cpu(), time.perf_counter()
+    result = dream(image, settings)
+    seconds = time.perf_counter() - start
+    figures = {"seconds": seconds, "cpu_seconds": _cpu() - cpu, "peak_rss_bytes": _rss(),
+               "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": peak_gpu_bytes(device),
+               "objective_before": result.objective_before, "objective_after": result.objective_after,
+               "device": str(device), "threads": torch.get_num_threads(), "omp_wait_policy": policy}
+    figures.update(_work(case, settings, net, tiled=True))
+    return figures
+
+
+def run_baseline(case: Case) -> dict[str, Any]:
+    policy = os.environ.get("OMP_WAIT_POLICY", "default")
+    from . import baseline  # imports torch before dreamlayer.engine, as a plain script would
+
+    import torch
+
+    from dreamlayer.engine.dream import build_objective, evaluate
+    from dreamlayer.engine.models import registry
+    from dreamlayer.engine.models.labels import find_class
+    from dreamlayer.engine.tiling import auto_tile
+    from dreamlayer.settings import DreamSettings
+
+    settings = DreamSettings(**case.settings)
+    image = load_picture(case.width, case.height)
+    objective = (settings.objective or "").strip()
+    layer = class_index = None
+    if objective.startswith("class:"):
+        class_index = find_class(objective[len("class:"):].strip('"'), registry.labels(settings.model))
+    elif objective:
+        raise ValueError(f"the baseline knows layers and class:NAME, not {objective!r}")
+    else:
+        layer = (settings.layers or [registry.default_layer(settings.model)])[0]
+    net = baseline.load_plain(settings.model)
+    rss_loaded = _rss()
+    cpu, start = _cpu(), time.perf_counter()
+    out = baseline.baseline_dream(image, settings, net, layer, class_index)
+    seconds = time.perf_counter() - start
+    figures = {"seconds": seconds, "cpu_seconds": _cpu() - cpu, "peak_rss_bytes": _rss(),
+               "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": 0, "device": "cpu",
+               "threads": torch.get_num_threads(), "omp_wait_policy": policy}
+    # the gain is measured exactly as dreamlayer measures its own, after the clock has stopped
+    dnet = registry.load(settings.model, torch.device("cpu"))
+    scorer = build_objective(settings, dnet)
+    tile = auto_tile(settings.tile)
+
+    def as_tensor(pixels):
+        return torch.from_numpy(pixels).permute(2, 0, 1)[None].contiguous()
+
+    figures["objective_before"] = evaluate(dnet, scorer, as_tensor(image), tile)
+    figures["objective_after"] = evaluate(dnet, scorer, as_tensor(out), tile)
+    figures.update(_work(case, settings, dnet, tiled=False))
+    return figures
+
+
+def run_peak() -> dict[str, Any]:
+    from dreamlayer.engine import dream  # noqa: F401  - the same process tuning as the dream runs
+
+    from dreamlayer.engine.devices import resolve_device
+
+    from .peak import matmul_peak
+
+    return matmul_peak(device=str(resolve_device("auto")))
+
+
+def main(argv: list[str]) -> int:
+    job = json.loads(argv[0])
+    kind = job["kind"]
+    if kind == "peak":
+        figures = run_peak()
+    elif kind in ("dreamlayer", "baseline"):
+        case = Case.from_dict(job["case"])
+        figures = run_dreamlayer(case) if kind == "dreamlayer" else run_baseline(case)
+    else:
+        raise SystemExit(f"unknown job kind {kind!r}")
+    figures["kind"] = kind
+    print(json.dumps(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

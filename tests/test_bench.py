@@ -1,0 +1,82 @@
+"""The benchmark's machinery on tiny cases: it runs, counts right, and the baseline dreams alike.
+
+No timing is asserted: speed is the benchmark's business, not the tests'.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # bench/ is a top-level folder of the checkout, not an installed package
+
+from bench import latency  # noqa: E402
+from bench.cases import FULL, QUICK  # noqa: E402
+from bench.flops import forward_flops, schedule_flops, step_flops  # noqa: E402
+from dreamlayer.engine.octaves import octave_sizes  # noqa: E402
+
+
+def test_forward_flops_counts_multiply_adds_of_every_layer_that_runs():
+    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1, groups=8),
+                        nn.Flatten(), nn.Linear(8 * 10 * 12, 4))
+    flops = forward_flops(net, lambda: net(torch.zeros(1, 3, 10, 12)))
+    conv = 2 * (8 * 10 * 12) * 3 * 3 * 3
+    depthwise = 2 * (8 * 10 * 12) * 1 * 3 * 3
+    linear = 2 * 4 * (8 * 10 * 12)
+    assert flops == conv + depthwise + linear
+    assert step_flops(flops) == 2 * flops
+
+
+def test_truncated_work_grows_with_depth_and_tiles_add_little():
+    sizes = octave_sizes(300, 400, 2, 1.4)
+    low = schedule_flops("efficientnet-lite0", {"blocks.1"}, sizes, 3, None)
+    mid = schedule_flops("efficientnet-lite0", {"blocks.9"}, sizes, 3, None)
+    full = schedule_flops("efficientnet-lite0", {"logits"}, sizes, 3, None)
+    assert 0 < low < mid < full
+    tiled = schedule_flops("efficientnet-lite0", {"blocks.9"}, sizes, 3, 128)
+    assert mid <= tiled < 1.1 * mid
+
+
+def test_quick_benchmark_writes_figures_and_ratios(tmp_path):
+    out = tmp_path / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "| tiny | dreamlayer |" in done.stdout and "vs baseline" in done.stdout
+    report = json.loads(out.read_text())
+    assert report["peak_flops"] > 0
+    cases = {case["name"]: case for case in report["cases"]}
+    tiny = cases["tiny"]["summary"]
+    for impl in ("dreamlayer", "baseline"):
+        figures = tiny[impl]
+        assert figures["seconds"]["n"] == 1 and figures["seconds"]["median"] > 0
+        assert figures["peak_rss_bytes"] >= figures["loaded_rss_bytes"] > 0
+        assert 0 < figures["fraction_of_peak"]["median"] < 2
+        assert figures["objective_gain"]["median"] > 0
+    assert tiny["dreamlayer"]["omp_wait_policy"] == "PASSIVE"
+    assert tiny["baseline"]["omp_wait_policy"] == "default"
+    assert tiny["speedup_vs_baseline"]["median"] > 0
+    # same settings, same objective, same jitter: the plain loop must dream as much as the engine
+    assert tiny["gain_ratio_vs_baseline"]["median"] == pytest.approx(1.0, abs=0.1)
+    assert cases["tiny-tiled"]["summary"]["dreamlayer"]["useful_gflop"] > 0
+    assert "baseline" not in cases["tiny-tiled"]["summary"]
+
+
+def test_unknown_case_is_one_line_error():
+    done = subprocess.run([sys.executable, "-m", "bench", "--case", "nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    names = ", ".join(case.name for case in FULL + QUICK)
+    assert done.stderr.strip() == f"python -m bench: unknown case 'nope'; choose from: {names}"
+
+
+def test_latency_reaches_a_preview_through_the_real_engine():
+    figures = latency.measure(previews=1, width=128, height=96)
+    assert figures["start_to_ready_warm_s"] > 0
+    assert len(figures["first_preview_s"]) == 1 and figures["first_preview_s"][0] > 0
