@@ -8,4 +8,4 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q krita xvfb xauth x11-utils imagemagick
-krita --version
+QT_QPA_PLATFORM=offscreen krita --version
