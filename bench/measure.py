@@ -42,7 +42,7 @@ def load_picture(width: int, height: int):
 
 def _work(case: Case, settings, net, tiled: bool) -> dict[str, Any]:
     """Useful FLOPs of the dream, and the whole-network forwards an untruncated loop adds."""
-    from dreamlayer.engine.dream import build_objective
+    from dreamlayer.engine.deepdream import build_objective
     from dreamlayer.engine.octaves import octave_sizes
     from dreamlayer.engine.tiling import auto_tile
 
@@ -91,7 +91,7 @@ def run_baseline(case: Case) -> dict[str, Any]:
 
     import torch
 
-    from dreamlayer.engine.dream import build_objective, evaluate
+    from dreamlayer.engine.deepdream import build_objective, evaluate
     from dreamlayer.engine.models import registry
     from dreamlayer.engine.models.labels import find_class
     from dreamlayer.engine.tiling import auto_tile

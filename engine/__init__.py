@@ -8,13 +8,9 @@ import importlib
 from .errors import DreamCancelled, DreamError
 
 __all__ = ["dream", "Progress", "DreamResult", "DreamCancelled", "DreamError"]
-_LAZY = ("dream", "Progress", "DreamResult")
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        module = importlib.import_module(".dream", __name__)
-        # Importing the submodule bound the package attribute 'dream' to it; the API means the function.
-        globals().update({lazy: getattr(module, lazy) for lazy in _LAZY})
-        return globals()[name]
+    if name in ("dream", "Progress", "DreamResult"):
+        return getattr(importlib.import_module(".deepdream", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -45,7 +45,7 @@ def _dream_parser(sub) -> None:
 
 
 def run_dream(args: argparse.Namespace) -> int:
-    from .dream import dream
+    from .deepdream import dream
     from .imageio import Picture, output_format, read_image, read_mask, write_image
     from .progress import ProgressBar
 

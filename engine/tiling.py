@@ -27,22 +27,32 @@ def tiles(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]
     return [(y0, y1, x0, x1) for y0, y1 in _spans(height, tile) for x0, x1 in _spans(width, tile)]
 
 
-def _source(start: int, stop: int, shift: int, length: int, device: torch.device) -> slice | torch.Tensor:
-    """Where positions start..stop of an axis rolled by ``shift`` lie in the unrolled axis."""
+Pieces = list[tuple[slice, slice]]
+
+
+def _pieces(start: int, stop: int, shift: int, length: int) -> Pieces:
+    """Positions start..stop of an axis rolled by ``shift``: (slice in the image, slice in the tile)
+    pairs, one, or two where the tile wraps around the edge."""
     begin = (start - shift) % length
-    if begin + stop - start <= length:
-        return slice(begin, begin + stop - start)
-    return (torch.arange(start, stop, device=device) - shift) % length
+    size = stop - start
+    first = min(size, length - begin)
+    pieces = [(slice(begin, begin + first), slice(0, first))]
+    if first < size:
+        pieces.append((slice(0, size - first), slice(first, size)))
+    return pieces
 
 
-def _window(image: torch.Tensor, y0: int, y1: int, x0: int, x1: int, shift: tuple[int, int]) -> tuple:
-    """An index into ``image`` for tile (y0, y1, x0, x1) of the image rolled by ``shift``."""
-    _, _, height, width = image.shape
-    ys = _source(y0, y1, shift[0], height, image.device)
-    xs = _source(x0, x1, shift[1], width, image.device)
-    if isinstance(ys, torch.Tensor) and isinstance(xs, torch.Tensor):
-        ys = ys[:, None]  # both wrap: index rows and columns as a grid
-    return (slice(None), slice(None), ys, xs)
+def _read(image: torch.Tensor, ys: Pieces, xs: Pieces) -> torch.Tensor:
+    """The tile: a view where it does not wrap, else its pieces joined (a tile-sized copy)."""
+    rows = [torch.cat([image[:, :, y, x] for x, _ in xs], dim=3) if len(xs) > 1 else image[:, :, y, xs[0][0]]
+            for y, _ in ys]
+    return rows[0] if len(rows) == 1 else torch.cat(rows, dim=2)
+
+
+def _write(grad: torch.Tensor, ys: Pieces, xs: Pieces, value: torch.Tensor) -> None:
+    for y, tile_y in ys:
+        for x, tile_x in xs:
+            grad[:, :, y, x] = value[:, :, tile_y, tile_x]
 
 
 def tiled_gradient(image: torch.Tensor, score: Callable[[torch.Tensor], torch.Tensor], tile: int,
@@ -58,11 +68,11 @@ def tiled_gradient(image: torch.Tensor, score: Callable[[torch.Tensor], torch.Te
     grad = torch.empty_like(image)
     total = 0.0
     for y0, y1, x0, x1 in tiles(height, width, tile):
-        window = _window(image, y0, y1, x0, x1, shift)
-        part = image[window].detach().requires_grad_(True)
+        ys, xs = _pieces(y0, y1, shift[0], height), _pieces(x0, x1, shift[1], width)
+        part = _read(image, ys, xs).detach().requires_grad_(True)
         value = score(part)
         value.backward()
-        grad[window] = part.grad
+        _write(grad, ys, xs, part.grad)
         total += float(value.detach()) * (y1 - y0) * (x1 - x0)
     return grad, total / (height * width)
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import small_photo
 from dreamlayer.engine import DreamError, dream
-from dreamlayer.engine.dream import load_guide
+from dreamlayer.engine.deepdream import load_guide
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.labels import find_class, imagenet_labels
 from dreamlayer.engine.objective_parser import parse_objective

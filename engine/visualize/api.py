@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..devices import resolve_device
-from ..dream import load_guide
+from ..deepdream import load_guide
 from ..errors import DreamError
 from ..imageio import read_image
 from ..models import registry

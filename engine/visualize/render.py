@@ -7,7 +7,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 
-from ..dream import Progress
+from ..deepdream import Progress
 from ..errors import DreamCancelled
 from ..models.network import DreamNet
 from ..objectives import Objective
