@@ -58,10 +58,10 @@ def run_child(kind: str, case: Optional[Case], engine: Optional[Path], deadline:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _impls(case: Case, ablation: bool) -> list[str]:
+def _impls(case: Case, control: bool) -> list[str]:
     if not case.baseline:
         return ["dreamlayer"]
-    return ["baseline", "dreamlayer"] + (["baseline-passive"] if ablation else [])
+    return ["baseline", "dreamlayer"] + (["baseline-passive"] if control or case.control else [])
 
 
 def run_case(case: Case, runs: dict[str, list[dict[str, Any]]], repeats: Optional[int], engine: Optional[Path],
@@ -88,8 +88,9 @@ def _parse(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="tiny cases only: checks the machinery in seconds")
     p.add_argument("--case", action="append", dest="cases", metavar="NAME", help="run only this case (repeatable)")
     p.add_argument("--repeats", type=int, help="override every case's number of rounds")
-    p.add_argument("--ablation", action="store_true",
-                   help="also run the baseline with the engine's OpenMP wait policy, to separate that effect")
+    p.add_argument("--control", action="store_true",
+                   help="in every case, also run the baseline with the engine's OpenMP wait policy "
+                        "(the README case always does), to separate that effect from the rest")
     p.add_argument("--no-latency", action="store_true", help="skip the engine start and Preview latency")
     p.add_argument("--engine", type=Path, metavar="DIR",
                    help="measure the dreamlayer package found in DIR instead of this checkout (before/after)")
@@ -123,7 +124,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"  {case.name:<11} skipped: {case.skip}")
             entry["skipped"] = case.skip
             continue
-        runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in _impls(case, args.ablation)}
+        runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in _impls(case, args.control)}
         try:
             run_case(case, runs, args.repeats, args.engine, deadline)
         except OutOfTime as exc:

@@ -19,6 +19,7 @@ class Case:
     height: int
     settings: dict[str, Any] = field(default_factory=dict)  # DreamSettings fields that differ from the defaults
     baseline: bool = True  # also run the plain loop, paired with dreamlayer, for a speed ratio
+    control: bool = False  # also run the plain loop with the engine's OpenMP wait policy (see README)
     repeats: int = 2  # dreamlayer runs (and as many baseline runs, interleaved)
     skip: Optional[str] = None  # why a case cannot run yet; reported, not run
 
@@ -31,7 +32,7 @@ class Case:
 
 
 FULL = [
-    Case("readme", "README example, 1024x768, default model and layer", 1024, 768, repeats=2),
+    Case("readme", "README example, 1024x768, default model and layer", 1024, 768, repeats=2, control=True),
     Case("low-layer", "low layer blocks.1, 1024x768, 5 steps per octave", 1024, 768,
          {"layers": ["blocks.1"], "steps": 5}),
     Case("high-layer", "high layer blocks.15, 1024x768, 5 steps per octave", 1024, 768,
