@@ -17,16 +17,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import latency
+from .ablations import ABLATIONS, SPIN
 from .cases import Case, select
-from .summary import summarize_case, table
+from .summary import ablation_table, summarize_case, table
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+MINUS = "dreamlayer-minus-"
 
 
 def _child_env(kind: str, engine: Optional[Path]) -> dict[str, str]:
     env = dict(os.environ)
-    if kind == "baseline":  # a plain script runs with OpenMP's default policy
+    if kind in ("baseline", MINUS + SPIN):  # a plain script runs with OpenMP's default policy
         env.pop("OMP_WAIT_POLICY", None)
     if kind == "baseline-passive":  # control: the baseline with the engine's thread policy
         env["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -40,8 +42,13 @@ class OutOfTime(Exception):
 
 
 def run_child(kind: str, case: Optional[Case], engine: Optional[Path], deadline: float) -> dict[str, Any]:
-    """One measurement in a fresh interpreter; its last stdout line is the JSON result."""
-    job = {"kind": "baseline" if kind.startswith("baseline") else kind}
+    """One measurement in a fresh interpreter; its last stdout line is the JSON result.
+
+    ``kind``: peak, dreamlayer, baseline, baseline-passive, or dreamlayer-minus-ABLATION.
+    """
+    job: dict[str, Any] = {"kind": "baseline" if kind.startswith("baseline") else kind}
+    if kind.startswith(MINUS):
+        job = {"kind": "dreamlayer", "ablation": kind[len(MINUS):]}
     if case is not None:
         job["case"] = case.to_dict()
     left = deadline - time.monotonic()
@@ -58,7 +65,9 @@ def run_child(kind: str, case: Optional[Case], engine: Optional[Path], deadline:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _impls(case: Case, control: bool) -> list[str]:
+def _impls(case: Case, control: bool, ablations: bool = False) -> list[str]:
+    if ablations:
+        return ["dreamlayer"] + [MINUS + name for name in ABLATIONS]
     if not case.baseline:
         return ["dreamlayer"]
     return ["baseline", "dreamlayer"] + (["baseline-passive"] if control or case.control else [])
@@ -73,7 +82,7 @@ def run_case(case: Case, runs: dict[str, list[dict[str, Any]]], repeats: Optiona
         for impl in order:
             result = run_child(impl, case, engine, deadline)
             runs[impl].append(result)
-            print(f"  {case.name:<11} {impl:<16} {result['seconds']:7.2f} s  "
+            print(f"  {case.name:<11} {impl:<32} {result['seconds']:7.2f} s  "
                   f"peak RSS {result['peak_rss_bytes'] / 2**20:6.0f} MiB  "
                   f"gain {result['objective_after'] - result['objective_before']:7.2f}", flush=True)
 
@@ -91,6 +100,9 @@ def _parse(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--control", action="store_true",
                    help="in every case, also run the baseline with the engine's OpenMP wait policy "
                         "(the README case always does), to separate that effect from the rest")
+    p.add_argument("--ablations", action="store_true",
+                   help="instead of the baseline, run dreamlayer with each optimisation undone in turn "
+                        "(README case unless --case is given)")
     p.add_argument("--no-latency", action="store_true", help="skip the engine start and Preview latency")
     p.add_argument("--engine", type=Path, metavar="DIR",
                    help="measure the dreamlayer package found in DIR instead of this checkout (before/after)")
@@ -103,7 +115,7 @@ def _parse(argv: Optional[list[str]]) -> argparse.Namespace:
 def main(argv: Optional[list[str]] = None) -> int:
     args = _parse(argv)
     try:
-        cases = select(args.cases, args.quick)
+        cases = select(args.cases or (["readme"] if args.ablations else None), args.quick)
     except ValueError as exc:
         print(f"python -m bench: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +125,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"load average {load_before[0]:.1f}; measuring peak ...", flush=True)
     peaks = [run_child("peak", None, args.engine, deadline + 120)]
     latency_figures = None
-    if not args.no_latency and not args.quick:
+    if not (args.no_latency or args.quick or args.ablations):
         print("engine start and Preview latency ...", flush=True)
         latency_figures = latency.measure()
     results = []
@@ -124,7 +136,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(f"  {case.name:<11} skipped: {case.skip}")
             entry["skipped"] = case.skip
             continue
-        runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in _impls(case, args.control)}
+        runs: dict[str, list[dict[str, Any]]] = {impl: [] for impl in _impls(case, args.control, args.ablations)}
         try:
             run_case(case, runs, args.repeats, args.engine, deadline)
         except OutOfTime as exc:
@@ -143,7 +155,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print()
-    print(table(results, peak_flops))
+    print(ablation_table(results) if args.ablations else table(results, peak_flops))
     if latency_figures:
         print(f"Engine start to ready: {latency_figures['start_to_ready_warm_s']:.2f} s warm "
               f"({latency_figures['start_to_ready_first_s']:.2f} s first); Preview to first preview image "

@@ -12,7 +12,7 @@ import resource
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from .cases import EXAMPLE, Case
 
@@ -56,11 +56,18 @@ def _work(case: Case, settings, net, tiled: bool) -> dict[str, Any]:
             "total_steps": len(sizes) * settings.steps, "octave_sizes": sizes}
 
 
-def run_dreamlayer(case: Case) -> dict[str, Any]:
+def run_dreamlayer(case: Case, ablation: Optional[str] = None) -> dict[str, Any]:
+    from .ablations import ABLATIONS, SPIN
+
+    if ablation == SPIN:
+        import torch  # before the engine, which then leaves OpenMP's wait policy alone
     from dreamlayer.engine import dream  # first, as a user would: the engine tunes the process before torch loads
 
     policy = os.environ.get("OMP_WAIT_POLICY", "default")
     import torch
+
+    if ablation:
+        ABLATIONS[ablation]()
 
     from dreamlayer.engine.devices import resolve_device
     from dreamlayer.engine.memory import peak_gpu_bytes
@@ -146,7 +153,7 @@ def main(argv: list[str]) -> int:
         figures = run_peak()
     elif kind in ("dreamlayer", "baseline"):
         case = Case.from_dict(job["case"])
-        figures = run_dreamlayer(case) if kind == "dreamlayer" else run_baseline(case)
+        figures = run_dreamlayer(case, job.get("ablation")) if kind == "dreamlayer" else run_baseline(case)
     else:
         raise SystemExit(f"unknown job kind {kind!r}")
     figures["kind"] = kind

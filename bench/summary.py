@@ -42,9 +42,9 @@ def summarize_case(runs: dict[str, list[dict[str, Any]]], peak_flops: float) -> 
     pairs, so slow spells of a shared machine hit both sides of a ratio alike."""
     out: dict[str, Any] = {impl: _impl_figures(r, peak_flops) for impl, r in runs.items() if r}
     mine = runs.get("dreamlayer", [])
-    for other in ("baseline", "baseline-passive"):
+    for other in runs:
         pairs = list(zip(runs.get(other, []), mine))
-        if pairs:
+        if other != "dreamlayer" and pairs:
             out[f"speedup_vs_{other}"] = _ratio(pairs, lambda r: r["seconds"])
             out[f"gain_ratio_vs_{other}"] = _ratio(pairs, lambda r: 1.0 / (r["objective_after"] - r["objective_before"]))
     return out
@@ -85,4 +85,20 @@ def table(cases: list[dict[str, Any]], peak_flops: float) -> str:
                 f"| {100 * f['fraction_of_peak']['median']:.1f} % | {f['objective_gain']['median']:.2f} "
                 f"| {'; '.join(speedups) or '-'} | {'; '.join(gains) or '-'} |")
     lines.append(f"\nPeak: {peak_flops / 1e9:.1f} GFLOP/s (fp32 2048x2048 matmul, best of the runs).")
+    return "\n".join(lines)
+
+
+def ablation_table(cases: list[dict[str, Any]]) -> str:
+    """What each optimisation is worth: dreamlayer with it undone, as a slow-down over dreamlayer."""
+    lines = ["| case | variant | seconds median [min-max] | CPU seconds | peak RSS MiB | objective gain "
+             "| slow-down vs dreamlayer |", "|" + "---|" * 7]
+    for case in cases:
+        summary = case.get("summary", {})
+        for impl, f in summary.items():
+            if not isinstance(f, dict) or "seconds" not in f:
+                continue
+            slow = _fmt_spread(summary.get("speedup_vs_" + impl), "{:.2f}x") if impl != "dreamlayer" else "-"
+            lines.append(f"| {case['name']} | {impl} | {_fmt_spread(f['seconds'])} "
+                         f"| {_fmt_spread(f['cpu_seconds'])} | {f['peak_rss_bytes'] / MIB:.0f} "
+                         f"| {f['objective_gain']['median']:.2f} | {slow} |")
     return "\n".join(lines)

@@ -1,0 +1,115 @@
+"""Each engine optimisation undone on its own, to measure what it is worth (``--ablations``).
+
+Every entry reverts one change inside a fresh benchmark process, after the engine is
+imported and before the model loads, so "dreamlayer minus X" runs against "dreamlayer" in
+interleaved pairs. They reach into the engine's internals on purpose: this is a measuring
+tool, and it must fail loudly (AttributeError) when an internal it reverts changes. Nothing
+here imports torch at module level: the engine must load first to set the process up.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+SPIN = "passive-wait"  # undone by the process set-up itself: torch is imported before the engine
+
+
+def _keep_nothing() -> None:
+    """glibc's defaults: big freed blocks go straight back to the kernel."""
+    from dreamlayer.engine import runtime
+
+    if runtime._LIBC is not None:
+        runtime._LIBC.mallopt(runtime._M_MMAP_THRESHOLD, 128 * 1024)
+        runtime._LIBC.mallopt(runtime._M_TRIM_THRESHOLD, 128 * 1024)
+
+
+def _no_fold() -> None:
+    """Batch norms stay separate modules (which also rules out the fused conv+ReLU6)."""
+    from dreamlayer.engine.models.efficientnet_lite import EfficientNetLite
+
+    EfficientNetLite.fold_batchnorm = lambda self: None
+
+
+def _no_fusion() -> None:
+    from dreamlayer.engine.models import efficientnet_lite
+
+    efficientnet_lite._fusable = lambda x, weight: False
+
+
+def _nchw() -> None:
+    import torch
+
+    from dreamlayer.engine.models import network
+
+    original = network._for_dreaming
+    network._for_dreaming = lambda net, device: original(net, device).to(memory_format=torch.contiguous_format)
+
+
+def _explicit_pad() -> None:
+    """The reference code's SAME padding: an explicit pad before every convolution."""
+    from torch.nn import functional as F
+
+    from dreamlayer.engine.models.efficientnet_lite import SameConv2d
+
+    def same(self, x):
+        ih, iw = x.shape[-2:]
+        kh, kw = self.weight.shape[-2:]
+        sh, sw = self.stride
+        pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
+        pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+        if pad_h or pad_w:
+            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return x, (0, 0)
+
+    SameConv2d._same = same
+
+
+def _gradient_evaluation() -> None:
+    """Before/after figures through forward and backward, as the first engine did."""
+    import torch
+
+    from dreamlayer.engine import deepdream
+
+    def evaluate(net, objective, image, tile):
+        with torch.enable_grad():
+            _, value = deepdream.tiled_gradient(image, lambda part: objective(net.activations(part, objective.layers)),
+                                                tile)
+        return value
+
+    deepdream.evaluate = evaluate
+
+
+def _roll() -> None:
+    """Roll the whole picture every step and roll the gradient back, as the first engine did."""
+    import torch
+
+    from dreamlayer.engine import deepdream
+
+    original = deepdream.tiled_gradient
+
+    def tiled_gradient(image, score, tile, shift=(0, 0)):
+        grad, value = original(torch.roll(image, shift, (2, 3)), score, tile)
+        return torch.roll(grad, (-shift[0], -shift[1]), (2, 3)), value
+
+    deepdream.tiled_gradient = tiled_gradient
+
+
+def _no_truncation() -> None:
+    """The whole network forward every step, like the baseline (the backward stays the same)."""
+    from dreamlayer.engine.models.network import LOGITS, DreamNet
+
+    original = DreamNet.activations
+    DreamNet.activations = lambda self, image, layers: original(self, image, set(layers) | {LOGITS})
+
+
+ABLATIONS: dict[str, Callable[[], None]] = {
+    SPIN: lambda: None,
+    "keep-freed-memory": _keep_nothing,
+    "bn-fold": _no_fold,
+    "fusion": _no_fusion,
+    "channels-last": _nchw,
+    "static-padding": _explicit_pad,
+    "forward-only-evaluation": _gradient_evaluation,
+    "roll-free-tiles": _roll,
+    "truncation": _no_truncation,
+}
