@@ -21,30 +21,55 @@ def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
             and torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise"))
 
 
+def _same_axis(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow SAME along one axis as (symmetric padding, leading outputs to drop).
+
+    SAME pads ``total`` zeros with the odd one at the end. A convolution pads both ends alike,
+    so where SAME is lopsided it pads ``stride`` more at the start as well and drops the first
+    output, which only that extra padding produced: the same windows, without a padded copy of
+    the input.
+    """
+    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
+    before, after = total // 2, total - total // 2
+    return (before, 0) if before == after else (before + stride, 1)
+
+
+def _crop(y: torch.Tensor, crop: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
+    return y[:, :, crop[0]:crop[0] + size[0], crop[1]:crop[1] + size[1]]
+
+
 class _ConvReLU6(torch.autograd.Function):
     """ReLU6(conv(x)) as one oneDNN call: the clamp is a post-op, not another pass over memory.
 
     Backward gives the input gradient only (the weights are frozen). The ReLU6 mask comes from
     the output, since 0 < y < 6 exactly where 0 < conv(x) < 6, so the pre-activation is never
-    stored.
+    stored. Lopsided SAME padding is a crop of the output (see ``_same_axis``); for a strided
+    convolution that copies a quarter of what padding the input would.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, groups):
+    def forward(ctx, x, weight, bias, stride, padding, groups, crop, size):
         y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, list(padding), list(stride), [1, 1], groups,
                                                     "hardtanh", [0.0, 6.0], "")
         ctx.save_for_backward(x, weight, y)
-        ctx.geometry = (list(stride), list(padding), groups)
-        return y
+        ctx.geometry = (list(stride), list(padding), groups, crop, size)
+        if crop == (0, 0):
+            return y
+        layout = torch.channels_last if y.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+        return _crop(y, crop, size).contiguous(memory_format=layout)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, y = ctx.saved_tensors
-        stride, padding, groups = ctx.geometry
+        stride, padding, groups, crop, size = ctx.geometry
+        if crop != (0, 0):
+            full = torch.zeros_like(y)
+            _crop(full, crop, size).copy_(grad)
+            grad = full
         grad = torch.ops.aten.hardtanh_backward(grad, y, 0.0, 6.0)
         grad_x = torch.ops.aten.convolution_backward(grad, x, weight, None, stride, padding, [1, 1], False, [0, 0],
                                                      groups, [True, False, False])[0]
-        return grad_x, None, None, None, None, None
+        return grad_x, None, None, None, None, None, None, None
 
 
 class SameConv2d(nn.Conv2d):
@@ -77,8 +102,10 @@ class SameConv2d(nn.Conv2d):
 
         Not a module call, so forward hooks on this convolution do not see it.
         """
-        x, padding = self._same(x)
-        return _ConvReLU6.apply(x, self.weight, self.bias, self.stride, padding, self.groups)
+        (kh, kw), (sh, sw), (ih, iw) = self.weight.shape[-2:], self.stride, x.shape[-2:]
+        (ph, ch), (pw, cw) = _same_axis(ih, kh, sh), _same_axis(iw, kw, sw)
+        size = (math.ceil(ih / sh), math.ceil(iw / sw))
+        return _ConvReLU6.apply(x, self.weight, self.bias, self.stride, (ph, pw), self.groups, (ch, cw), size)
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
