@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import latency
-from .ablations import ABLATIONS, SPIN
+from .ablations import ABLATIONS, spins
 from .cases import Case, select
 from .summary import ablation_table, summarize_case, table
 
@@ -28,7 +28,7 @@ MINUS = "dreamlayer-minus-"
 
 def _child_env(kind: str, engine: Optional[Path]) -> dict[str, str]:
     env = dict(os.environ)
-    if kind in ("baseline", MINUS + SPIN):  # a plain script runs with OpenMP's default policy
+    if kind == "baseline" or (kind.startswith(MINUS) and spins(kind[len(MINUS):])):  # OpenMP's default policy
         env.pop("OMP_WAIT_POLICY", None)
     if kind == "baseline-passive":  # control: the baseline with the engine's thread policy
         env["OMP_WAIT_POLICY"] = "PASSIVE"
@@ -105,7 +105,8 @@ def _parse(argv: Optional[list[str]]) -> argparse.Namespace:
                         "(README case unless --case is given)")
     p.add_argument("--no-latency", action="store_true", help="skip the engine start and Preview latency")
     p.add_argument("--engine", type=Path, metavar="DIR",
-                   help="measure the dreamlayer package found in DIR instead of this checkout (before/after)")
+                   help="measure the dreamlayer package in DIR (a tree laid out like this checkout's, e.g. "
+                        "another commit's) instead of this checkout, for before/after figures")
     p.add_argument("--out", type=Path, help="JSON results file (default bench/results/<time>.json)")
     p.add_argument("--budget", type=float, default=540,
                    help="seconds for all runs (default 540); cases that do not fit are reported as cut short")
@@ -142,6 +143,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         except OutOfTime as exc:
             print(f"  {case.name:<11} cut short: {exc}")
             entry["cut_short"] = str(exc)
+        except RuntimeError as exc:  # one case failing must not cost the others
+            print(f"  {case.name:<11} failed: {exc}")
+            entry["failed"] = str(exc)
         entry["runs"] = runs
     peaks.append(run_child("peak", None, args.engine, deadline + 120))
     peak_flops = max(p["best_flops"] for p in peaks)

@@ -12,6 +12,7 @@ import math
 from typing import Callable
 
 SPIN = "passive-wait"  # undone by the process set-up itself: torch is imported before the engine
+FIRST = "all-but-truncation"  # everything above at once: about the engine as first committed
 
 
 def _keep_nothing() -> None:
@@ -113,3 +114,17 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "roll-free-tiles": _roll,
     "truncation": _no_truncation,
 }
+
+
+def _first_engine() -> None:
+    for name, undo in ABLATIONS.items():
+        if name not in (FIRST, "truncation"):
+            undo()
+
+
+ABLATIONS[FIRST] = _first_engine
+
+
+def spins(name: str) -> bool:
+    """Whether this ablation runs with OpenMP's default (spinning) wait policy."""
+    return name in (SPIN, FIRST)

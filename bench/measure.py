@@ -57,9 +57,9 @@ def _work(case: Case, settings, net, tiled: bool) -> dict[str, Any]:
 
 
 def run_dreamlayer(case: Case, ablation: Optional[str] = None) -> dict[str, Any]:
-    from .ablations import ABLATIONS, SPIN
+    from .ablations import ABLATIONS, spins
 
-    if ablation == SPIN:
+    if ablation and spins(ablation):
         import torch  # before the engine, which then leaves OpenMP's wait policy alone
     from dreamlayer.engine import dream  # first, as a user would: the engine tunes the process before torch loads
 

@@ -67,8 +67,9 @@ def table(cases: list[dict[str, Any]], peak_flops: float) -> str:
         if case.get("skipped"):
             lines.append(f"| {case['name']} | - | skipped: {case['skipped']} | | | | | | | |")
             continue
-        if case.get("cut_short"):
-            lines.append(f"| {case['name']} | - | cut short: {case['cut_short']} | | | | | | | |")
+        for problem in ("cut_short", "failed"):
+            if case.get(problem):
+                lines.append(f"| {case['name']} | - | {problem.replace('_', ' ')}: {case[problem]} | | | | | | | |")
         summary = case.get("summary", {})
         for impl in ("dreamlayer", "baseline", "baseline-passive"):
             f = summary.get(impl)
