@@ -31,12 +31,15 @@ def _glibc() -> Optional[ctypes.CDLL]:
 
 
 _LIBC = _glibc()
+_HEAP_BLOCKS = 32 << 20  # activations of a default 512 px tile are at most 25 MB
+
 if _LIBC is not None:
     # glibc hands every freed block above a few MB straight back to the kernel, so each step
     # page-faulted all its activations in again; the kernel zeroing pages cost as much CPU as
-    # the network itself at 1024 px. Freed memory now stays for the next step, and
-    # release_memory() gives it back when a dream ends.
-    _LIBC.mallopt(_M_MMAP_THRESHOLD, 1 << 30)
+    # the network itself at 1024 px. Blocks up to tile-activation size now stay for the next
+    # step; bigger ones (a 12 MP picture is 144 MB) still go back at once, since in the heap
+    # they fragment it and raise the peak. release_memory() returns the rest when a dream ends.
+    _LIBC.mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCKS)
     _LIBC.mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1)
 
 
