@@ -47,10 +47,15 @@ def _nchw() -> None:
 
 
 def _explicit_pad() -> None:
-    """The reference code's SAME padding: an explicit pad before every convolution."""
+    """The reference code's SAME padding: an explicit pad before every convolution, fused or not."""
     from torch.nn import functional as F
 
-    from dreamlayer.engine.models.efficientnet_lite import SameConv2d
+    from dreamlayer.engine.models.efficientnet_lite import SameConv2d, _ConvReLU6
+
+    def fused_relu6(self, x):
+        size = (math.ceil(x.shape[-2] / self.stride[0]), math.ceil(x.shape[-1] / self.stride[1]))
+        x, padding = self._same(x)
+        return _ConvReLU6.apply(x, self.weight, self.bias, self.stride, padding, self.groups, (0, 0), size)
 
     def same(self, x):
         ih, iw = x.shape[-2:]
@@ -63,6 +68,7 @@ def _explicit_pad() -> None:
         return x, (0, 0)
 
     SameConv2d._same = same
+    SameConv2d.fused_relu6 = fused_relu6
 
 
 def _gradient_evaluation() -> None:
@@ -109,7 +115,7 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "bn-fold": _no_fold,
     "fusion": _no_fusion,
     "channels-last": _nchw,
-    "static-padding": _explicit_pad,
+    "padding-in-the-convolution": _explicit_pad,
     "forward-only-evaluation": _gradient_evaluation,
     "roll-free-tiles": _roll,
     "truncation": _no_truncation,

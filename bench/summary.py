@@ -46,6 +46,7 @@ def summarize_case(runs: dict[str, list[dict[str, Any]]], peak_flops: float) -> 
         pairs = list(zip(runs.get(other, []), mine))
         if other != "dreamlayer" and pairs:
             out[f"speedup_vs_{other}"] = _ratio(pairs, lambda r: r["seconds"])
+            out[f"cpu_ratio_vs_{other}"] = _ratio(pairs, lambda r: r["cpu_seconds"])
             out[f"gain_ratio_vs_{other}"] = _ratio(pairs, lambda r: 1.0 / (r["objective_after"] - r["objective_before"]))
     return out
 
@@ -61,30 +62,31 @@ def _fmt_spread(s: Optional[dict[str, float]], fmt: str = "{:.2f}") -> str:
 def table(cases: list[dict[str, Any]], peak_flops: float) -> str:
     """A Markdown table, one row per case and implementation."""
     head = ("| case | impl | seconds median [min-max] | ms/step | peak RSS MiB | GFLOP/s | % of peak "
-            "| objective gain | speed-up | gain ratio |")
-    lines = [head, "|" + "---|" * 10]
+            "| objective gain | speed-up | CPU-time ratio | gain ratio |")
+    lines = [head, "|" + "---|" * 11]
     for case in cases:
         if case.get("skipped"):
-            lines.append(f"| {case['name']} | - | skipped: {case['skipped']} | | | | | | | |")
+            lines.append(f"| {case['name']} | - | skipped: {case['skipped']} |" + " |" * 8)
             continue
         for problem in ("cut_short", "failed"):
             if case.get(problem):
-                lines.append(f"| {case['name']} | - | {problem.replace('_', ' ')}: {case[problem]} | | | | | | | |")
+                lines.append(f"| {case['name']} | - | {problem.replace('_', ' ')}: {case[problem]} |" + " |" * 8)
         summary = case.get("summary", {})
         for impl in ("dreamlayer", "baseline", "baseline-passive"):
             f = summary.get(impl)
             if not f:
                 continue
             mine = impl == "dreamlayer"
-            speedups = [f"{_fmt_spread(summary.get('speedup_vs_' + o), '{:.1f}x')} vs {o}"
-                        for o in ("baseline", "baseline-passive") if summary.get("speedup_vs_" + o)] if mine else []
+            others = [o for o in ("baseline", "baseline-passive") if summary.get("speedup_vs_" + o)] if mine else []
+            speedups = [f"{_fmt_spread(summary['speedup_vs_' + o], '{:.1f}x')} vs {o}" for o in others]
+            cpu = [f"{_fmt_spread(summary['cpu_ratio_vs_' + o], '{:.1f}x')}" for o in others]
             gains = [_fmt_spread(summary.get("gain_ratio_vs_" + o)) for o in ("baseline", "baseline-passive")
                      if summary.get("gain_ratio_vs_" + o)] if mine else []
             lines.append(
                 f"| {case['name']} | {impl} | {_fmt_spread(f['seconds'])} | {f['ms_per_step']['median']:.0f} "
                 f"| {f['peak_rss_bytes'] / MIB:.0f} | {f['useful_gflops_per_s']['median']:.1f} "
                 f"| {100 * f['fraction_of_peak']['median']:.1f} % | {f['objective_gain']['median']:.2f} "
-                f"| {'; '.join(speedups) or '-'} | {'; '.join(gains) or '-'} |")
+                f"| {'; '.join(speedups) or '-'} | {'; '.join(cpu) or '-'} | {'; '.join(gains) or '-'} |")
     lines.append(f"\nPeak: {peak_flops / 1e9:.1f} GFLOP/s (fp32 2048x2048 matmul, best of the runs).")
     return "\n".join(lines)
 
@@ -92,14 +94,15 @@ def table(cases: list[dict[str, Any]], peak_flops: float) -> str:
 def ablation_table(cases: list[dict[str, Any]]) -> str:
     """What each optimisation is worth: dreamlayer with it undone, as a slow-down over dreamlayer."""
     lines = ["| case | variant | seconds median [min-max] | CPU seconds | peak RSS MiB | objective gain "
-             "| slow-down vs dreamlayer |", "|" + "---|" * 7]
+             "| slow-down vs dreamlayer | CPU-time ratio |", "|" + "---|" * 8]
     for case in cases:
         summary = case.get("summary", {})
         for impl, f in summary.items():
             if not isinstance(f, dict) or "seconds" not in f:
                 continue
-            slow = _fmt_spread(summary.get("speedup_vs_" + impl), "{:.2f}x") if impl != "dreamlayer" else "-"
+            slow = _fmt_spread(summary.get("speedup_vs_" + impl), "{:.2f}x")
+            cpu = _fmt_spread(summary.get("cpu_ratio_vs_" + impl), "{:.2f}x")
             lines.append(f"| {case['name']} | {impl} | {_fmt_spread(f['seconds'])} "
                          f"| {_fmt_spread(f['cpu_seconds'])} | {f['peak_rss_bytes'] / MIB:.0f} "
-                         f"| {f['objective_gain']['median']:.2f} | {slow} |")
+                         f"| {f['objective_gain']['median']:.2f} | {slow} | {cpu} |")
     return "\n".join(lines)
