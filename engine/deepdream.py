@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import runtime  # first: it sets up threads and memory before torch loads
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -22,6 +22,7 @@ from .models.network import DreamNet
 from .objective_parser import parse_objective
 from .objectives import Objective, layer
 from .octaves import octave_sizes, resize
+from .region import as_xywh, dream_box, paste
 from .tiling import auto_tile, tiled_gradient, tiled_value
 
 GUIDE_SIDE = 320  # guides are shrunk to about this size: features, not pixels, matter
@@ -58,6 +59,7 @@ class DreamResult:
     device: str
     width: int
     height: int
+    region: Optional[tuple[int, int, int, int]] = None  # x, y, w, h dreamed (and scored) when not all of it
 
     def report(self) -> dict:
         """The JSON-able summary written by --report."""
@@ -101,15 +103,18 @@ def check_settings(settings: DreamSettings) -> None:
         raise DreamError(f"jitter must be 0 or more pixels, not {settings.jitter}")
 
 
-def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
+def _check_input(image: np.ndarray, mask: Optional[np.ndarray]) -> None:
     if image.ndim != 3 or image.shape[2] != 3:
         raise DreamError(f"expected an HxWx3 RGB image, got shape {image.shape}")
+    if mask is not None and mask.shape != image.shape[:2]:
+        raise DreamError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
+                         f"{image.shape[1]}x{image.shape[0]}")
+
+
+def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
     tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
     if mask is None:
         return tensor, None
-    if mask.shape != image.shape[:2]:
-        raise DreamError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
-                         f"{image.shape[1]}x{image.shape[0]}")
     return tensor, torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None].to(device)
 
 
@@ -129,10 +134,20 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
           progress: Optional[Callable[[Progress], Optional[bool]]] = None) -> DreamResult:
     """Dream on an RGB image in [0, 1]; where ``mask`` is 0 the result equals the input exactly.
 
-    ``progress`` is called after every step; returning False cancels (DreamCancelled).
+    With a mask only its box and some context around it is dreamed (see ``region``), so the
+    cost follows the selection, not the picture. ``progress`` is called after every step;
+    returning False cancels (DreamCancelled).
     """
+    _check_input(image, mask)
+    box = dream_box(mask)
     try:
-        return _dream(image, settings, mask, progress)
+        if box is None:
+            return _dream(image, settings, mask, progress)
+        in_whole = None if progress is None else (  # previews show the whole picture
+            lambda report: progress(replace(report, _render=lambda: paste(image, box, report.preview()))))
+        result = _dream(image[box], settings, mask[box], in_whole)
+        return replace(result, image=paste(image, box, result.image), width=image.shape[1],
+                       height=image.shape[0], region=as_xywh(box))
     finally:
         runtime.release_memory()
 

@@ -96,3 +96,40 @@ def test_bad_settings_are_one_line_errors(settings, message):
 def test_mask_size_must_match():
     with pytest.raises(DreamError, match="mask is 10x10 but the image is 40x30"):
         dream(as_float(small_photo(40, 30)), DreamSettings(**FAST), mask=np.ones((10, 10), np.float32))
+
+
+def test_small_selection_dreams_only_its_box_with_context():
+    """A selection far smaller than the picture is dreamed as its own crop plus context: the
+    result is exactly the crop's dream pasted back, and nothing outside the selection moves."""
+    pixels = small_photo(320, 240)
+    mask = np.zeros((240, 320), np.float32)
+    mask[100:140, 150:190] = 1.0  # 40x40: the box is 40 px + 64 px context on each side
+    settings = DreamSettings(step_size=0.03, **FAST)
+    result = dream(as_float(pixels), settings, mask=mask)
+    assert result.region == (86, 36, 168, 168)
+    assert (result.width, result.height) == (320, 240)
+    out = quantize(result.image, 8)
+    outside = mask == 0
+    assert np.array_equal(out[outside], pixels[outside])
+    assert np.abs(out[100:140, 150:190].astype(int) - pixels[100:140, 150:190].astype(int)).mean() > 2.0
+    crop = (slice(36, 204), slice(86, 254))
+    alone = dream(as_float(pixels)[crop], settings, mask=mask[crop])
+    assert alone.region is None
+    assert np.array_equal(out[crop], quantize(alone.image, 8))
+
+
+def test_selection_covering_most_of_the_picture_dreams_all_of_it():
+    mask = np.zeros((72, 96), np.float32)
+    mask[10:60, 10:80] = 1.0  # with its context the box would be the whole picture
+    result = dream(as_float(small_photo()), DreamSettings(octaves=1, steps=1), mask=mask)
+    assert result.region is None
+
+
+def test_previews_of_a_cropped_dream_show_the_whole_picture():
+    pixels = small_photo(320, 240)
+    mask = np.zeros((240, 320), np.float32)
+    mask[100:140, 150:190] = 1.0
+    shapes = []
+    dream(as_float(pixels), DreamSettings(octaves=1, steps=2), mask=mask,
+          progress=lambda p: shapes.append(p.preview().shape))
+    assert shapes == [(240, 320, 3), (240, 320, 3)]
