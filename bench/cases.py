@@ -22,6 +22,7 @@ class Case:
     control: bool = False  # also run the plain loop with the engine's OpenMP wait policy (see README)
     repeats: int = 2  # dreamlayer runs (and as many baseline runs, interleaved)
     skip: Optional[str] = None  # why a case cannot run yet; reported, not run
+    selection: Optional[tuple[int, int, int, int]] = None  # x, y, w, h of a rectangular selection to dream in
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -30,11 +31,24 @@ class Case:
     def from_dict(cls, data: dict[str, Any]) -> "Case":
         return cls(**data)
 
+    def mask(self):
+        """The selection as a float HxW mask (1 inside), or None."""
+        if self.selection is None:
+            return None
+        import numpy as np
+
+        x, y, w, h = self.selection
+        mask = np.zeros((self.height, self.width), np.float32)
+        mask[y:y + h, x:x + w] = 1.0
+        return mask
+
 
 FULL = [  # most important first: a run that hits the time budget loses the last cases
     Case("readme", "README example, 1024x768, default model and layer", 1024, 768, repeats=2, control=True),
     Case("photo-12mp", "4000x3000 photo, tiled, 4 octaves x 1 step (fewer steps to fit the time budget)",
          4000, 3000, {"steps": 1}, baseline=False, repeats=1),
+    Case("selection", "README example with a 256x192 selection in the middle (the baseline dreams it all, "
+         "then masks)", 1024, 768, selection=(384, 288, 256, 192), repeats=1),
     Case("preview", "512 px preview (what the dialog sends), default settings", 512, 384, repeats=2),
     Case("class", "class visualization class:goldfish, 512x384, 5 steps per octave", 512, 384,
          {"objective": "class:goldfish", "steps": 5}, repeats=1),

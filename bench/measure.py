@@ -40,8 +40,10 @@ def load_picture(width: int, height: int):
     return np.asarray(picture, dtype=np.float32) / 255
 
 
-def _work(case: Case, settings, net, tiled: bool) -> dict[str, Any]:
-    """Useful FLOPs of the dream, and the whole-network forwards an untruncated loop adds."""
+def _work(case: Case, settings, net, tiled: bool, region: Optional[tuple[int, int, int, int]] = None
+          ) -> dict[str, Any]:
+    """Useful FLOPs of the dream (over ``region``, x y w h, where only that was dreamed), and the
+    whole-network forwards an untruncated loop adds."""
     from dreamlayer.engine.deepdream import build_objective
     from dreamlayer.engine.octaves import octave_sizes
     from dreamlayer.engine.tiling import auto_tile
@@ -49,7 +51,8 @@ def _work(case: Case, settings, net, tiled: bool) -> dict[str, Any]:
     from .flops import full_forward_flops, schedule_flops
 
     layers = build_objective(settings, net).layers
-    sizes = octave_sizes(case.height, case.width, settings.octaves, settings.octave_scale)
+    height, width = (case.height, case.width) if region is None else (region[3], region[2])
+    sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale)
     tile = auto_tile(settings.tile) if tiled else None
     return {"useful_flops": schedule_flops(settings.model, layers, sizes, settings.steps, tile),
             "full_forward_flops": full_forward_flops(settings.model, sizes, settings.steps),
@@ -82,13 +85,13 @@ def run_dreamlayer(case: Case, ablation: Optional[str] = None) -> dict[str, Any]
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     cpu, start = _cpu(), time.perf_counter()
-    result = dream(image, settings)
+    result = dream(image, settings, mask=case.mask())
     seconds = time.perf_counter() - start
     figures = {"seconds": seconds, "cpu_seconds": _cpu() - cpu, "peak_rss_bytes": _rss(),
                "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": peak_gpu_bytes(device),
                "objective_before": result.objective_before, "objective_after": result.objective_after,
                "device": str(device), "threads": torch.get_num_threads(), "omp_wait_policy": policy}
-    figures.update(_work(case, settings, net, tiled=True))
+    figures.update(_work(case, settings, net, tiled=True, region=result.region))
     return figures
 
 
@@ -96,11 +99,13 @@ def run_baseline(case: Case) -> dict[str, Any]:
     policy = os.environ.get("OMP_WAIT_POLICY", "default")
     from . import baseline  # imports torch before dreamlayer.engine, as a plain script would
 
+    import numpy as np
     import torch
 
     from dreamlayer.engine.deepdream import build_objective, evaluate
     from dreamlayer.engine.models import registry
     from dreamlayer.engine.models.labels import find_class
+    from dreamlayer.engine.region import dream_box
     from dreamlayer.engine.tiling import auto_tile
     from dreamlayer.settings import DreamSettings
 
@@ -118,6 +123,9 @@ def run_baseline(case: Case) -> dict[str, Any]:
     rss_loaded = _rss()
     cpu, start = _cpu(), time.perf_counter()
     out = baseline.baseline_dream(image, settings, net, layer, class_index)
+    mask = case.mask()
+    if mask is not None:  # such loops know no selection: the painter masks the whole dream afterwards
+        out = image + (out - image) * mask[..., None]
     seconds = time.perf_counter() - start
     figures = {"seconds": seconds, "cpu_seconds": _cpu() - cpu, "peak_rss_bytes": _rss(),
                "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": 0, "device": "cpu",
@@ -128,10 +136,12 @@ def run_baseline(case: Case) -> dict[str, Any]:
     tile = auto_tile(settings.tile)
 
     def as_tensor(pixels):
-        return torch.from_numpy(pixels).permute(2, 0, 1)[None].contiguous()
+        return torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).permute(2, 0, 1)[None].contiguous()
 
-    figures["objective_before"] = evaluate(dnet, scorer, as_tensor(image), tile)
-    figures["objective_after"] = evaluate(dnet, scorer, as_tensor(out), tile)
+    box = dream_box(case.mask())  # scored where dreamlayer scores its own dream
+    region = (slice(None), slice(None)) if box is None else box
+    figures["objective_before"] = evaluate(dnet, scorer, as_tensor(image[region]), tile)
+    figures["objective_after"] = evaluate(dnet, scorer, as_tensor(out[region]), tile)
     figures.update(_work(case, settings, dnet, tiled=False))
     return figures
 
