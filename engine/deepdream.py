@@ -122,6 +122,14 @@ def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
     return tensor[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy()
 
 
+def _fit(picture: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """A preview of a smaller octave, at the size of the box it is pasted into."""
+    size = (box[0].stop - box[0].start, box[1].stop - box[1].start)
+    if picture.shape[:2] == size:
+        return picture
+    return _to_numpy(resize(torch.from_numpy(np.ascontiguousarray(picture)).permute(2, 0, 1)[None], size))
+
+
 def evaluate(net: DreamNet, objective: Objective, image: torch.Tensor, tile: int) -> float:
     """The objective on a whole image (tiled like the dream, no jitter), for before/after figures.
 
@@ -144,7 +152,7 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
         if box is None:
             return _dream(image, settings, mask, progress)
         in_whole = None if progress is None else (  # previews show the whole picture
-            lambda report: progress(replace(report, _render=lambda: paste(image, box, report.preview()))))
+            lambda report: progress(replace(report, _render=lambda: paste(image, box, _fit(report.preview(), box)))))
         result = _dream(image[box], settings, mask[box], in_whole)
         return replace(result, image=paste(image, box, result.image), width=image.shape[1],
                        height=image.shape[0], region=as_xywh(box))
