@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from krita_e2e import run  # noqa: E402
 from krita_harness import missing_tools  # noqa: E402
 
-WIDTH, HEIGHT, STEPS, OCTAVES = 256, 192, 3, 2
+WIDTH, HEIGHT, STEPS, OCTAVES = 400, 300, 3, 2  # big enough that the selection is dreamed as a crop
 TIMEOUT = 420
 
 MENU_TO_UNDO = [
