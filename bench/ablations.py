@@ -48,9 +48,7 @@ def _nchw() -> None:
 
 def _explicit_pad() -> None:
     """The reference code's SAME padding: an explicit pad before every convolution, fused or not."""
-    from torch.nn import functional as F
-
-    from dreamlayer.engine.models.efficientnet_lite import SameConv2d, _ConvReLU6
+    from dreamlayer.engine.models.efficientnet_lite import SameConv2d, _ConvReLU6, pad_same
 
     def fused_relu6(self, x):
         size = (math.ceil(x.shape[-2] / self.stride[0]), math.ceil(x.shape[-1] / self.stride[1]))
@@ -58,14 +56,7 @@ def _explicit_pad() -> None:
         return _ConvReLU6.apply(x, self.weight, self.bias, self.stride, padding, self.groups, (0, 0), size)
 
     def same(self, x):
-        ih, iw = x.shape[-2:]
-        kh, kw = self.weight.shape[-2:]
-        sh, sw = self.stride
-        pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-        pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-        if pad_h or pad_w:
-            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
-        return x, (0, 0)
+        return pad_same(x, self.weight.shape[-2:], self.stride), (0, 0)
 
     SameConv2d._same = same
     SameConv2d.fused_relu6 = fused_relu6

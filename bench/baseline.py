@@ -12,15 +12,13 @@ imports torch first, so OpenMP keeps its default (spinning) wait policy.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from dreamlayer.engine.models import registry
-from dreamlayer.engine.models.efficientnet_lite import SameConv2d
+from dreamlayer.engine.models.efficientnet_lite import SameConv2d, pad_same
 from dreamlayer.engine.octaves import octave_sizes, resize
 from dreamlayer.settings import DreamSettings
 
@@ -29,13 +27,7 @@ class PaddedSameConv2d(SameConv2d):
     """The reference implementation's SAME convolution: pad explicitly, then convolve."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        ih, iw = x.shape[-2:]
-        kh, kw = self.weight.shape[-2:]
-        sh, sw = self.stride
-        pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-        pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-        if pad_h or pad_w:
-            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        x = pad_same(x, self.weight.shape[-2:], self.stride)
         return F.conv2d(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
 

@@ -34,6 +34,16 @@ def _same_axis(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return (before, 0) if before == after else (before + stride, 1)
 
 
+def pad_same(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int]) -> torch.Tensor:
+    """TensorFlow SAME as an explicit pad of the input, the odd pixel at the end (a copy)."""
+    (ih, iw), (kh, kw), (sh, sw) = x.shape[-2:], kernel, stride
+    pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
+    pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
+    if pad_h or pad_w:
+        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+    return x
+
+
 def _crop(y: torch.Tensor, crop: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
     return y[:, :, crop[0]:crop[0] + size[0], crop[1]:crop[1] + size[1]]
 
@@ -85,13 +95,7 @@ class SameConv2d(nn.Conv2d):
         kh, kw = self.weight.shape[-2:]
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return x, (kh // 2, kw // 2)
-        ih, iw = x.shape[-2:]
-        sh, sw = self.stride
-        pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-        pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-        if pad_h or pad_w:
-            x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
-        return x, (0, 0)
+        return pad_same(x, (kh, kw), self.stride), (0, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, padding = self._same(x)

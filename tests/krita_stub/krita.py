@@ -113,7 +113,22 @@ class Selection:
         return Selection(self._width, self._height, bytes(self._data))
 
 
-class Node:
+class _ColorSpace:
+    """Krita's colour-space getters, shared by nodes and documents: ``_space`` is (model, depth, profile)."""
+
+    _space: tuple[str, str, str]
+
+    def colorModel(self) -> str:
+        return self._space[0]
+
+    def colorDepth(self) -> str:
+        return self._space[1]
+
+    def colorProfile(self) -> str:
+        return self._space[2]
+
+
+class Node(_ColorSpace):
     """A layer or mask; pixels cover the whole canvas."""
 
     def __init__(self, document: "Document", name: str, kind: str, space: tuple) -> None:
@@ -135,15 +150,6 @@ class Node:
 
     def uniqueId(self) -> QUuid:
         return self._uuid
-
-    def colorModel(self) -> str:
-        return self._space[0]
-
-    def colorDepth(self) -> str:
-        return self._space[1]
-
-    def colorProfile(self) -> str:
-        return self._space[2]
 
     def childNodes(self) -> list["Node"]:
         return list(self._children)
@@ -212,7 +218,7 @@ class TransparencyMask(Node):
         self._pixels = bytearray(selection.pixelData(0, 0, self._document.width(), self._document.height()))
 
 
-class Document:
+class Document(_ColorSpace):
     """An open image with one undo stack; Krita 5.1's API (no createTransparencyMask)."""
 
     def __init__(self, app: "Krita", width: int, height: int, name: str, model: str, depth: str,
@@ -252,15 +258,6 @@ class Document:
 
     def height(self) -> int:
         return self._height
-
-    def colorModel(self) -> str:
-        return self._space[0]
-
-    def colorDepth(self) -> str:
-        return self._space[1]
-
-    def colorProfile(self) -> str:
-        return self._space[2]
 
     def rootNode(self) -> Node:
         return self._root
