@@ -53,19 +53,9 @@ class ObjectiveBox(QWidget):
         self.browse.clicked.connect(self._browse)
         self.pages = QStackedWidget(objectName="modePages")
         self.pages.addWidget(QLabel("The whole layer is amplified.", objectName="layerModeNote"))
-        channel_row = QWidget()
-        channel_layout = QHBoxLayout(channel_row)
-        channel_layout.setContentsMargins(0, 0, 0, 0)
-        channel_layout.addWidget(self.channel, 1)
-        channel_layout.addWidget(self.channel_picture)
-        self.pages.addWidget(self._row("C&hannel:", channel_row, buddy=self.channel))
+        self.pages.addWidget(self._row("C&hannel:", _beside(self.channel, self.channel_picture), buddy=self.channel))
         self.pages.addWidget(self._row("&Class:", self.label))
-        guide_row = QWidget()
-        guide_layout = QHBoxLayout(guide_row)
-        guide_layout.setContentsMargins(0, 0, 0, 0)
-        guide_layout.addWidget(self.guide, 1)
-        guide_layout.addWidget(self.browse)
-        self.pages.addWidget(self._row("&Guide:", guide_row, buddy=self.guide))
+        self.pages.addWidget(self._row("&Guide:", _beside(self.guide, self.browse), buddy=self.guide))
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("&Layer:", self.layer)
@@ -204,3 +194,13 @@ class ObjectiveBox(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Guide picture", self.guide.text(), IMAGE_FILTER)
         if path:
             self.guide.setText(path)
+
+
+def _beside(main: QWidget, extra: QWidget) -> QWidget:
+    """``main`` stretched, with ``extra`` (a button, a picture) at its right."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(main, 1)
+    layout.addWidget(extra)
+    return row
