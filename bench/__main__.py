@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
-from . import latency
+from . import latency, tree
 from .ablations import ABLATIONS, spins
 from .cases import Case, select
 from .summary import ablation_table, summarize_case, table
@@ -32,8 +32,8 @@ def _child_env(kind: str, engine: Optional[Path]) -> dict[str, str]:
         env.pop("OMP_WAIT_POLICY", None)
     if kind == "baseline-passive":  # control: the baseline with the engine's thread policy
         env["OMP_WAIT_POLICY"] = "PASSIVE"
-    if engine is not None:  # its dreamlayer first, this checkout's bench after it
-        env["PYTHONPATH"] = os.pathsep.join([str(engine), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    if engine is not None and kind.startswith("dreamlayer"):  # the other tree's engine (bench/tree.py);
+        env[tree.ENV] = str(engine)  # the baseline stays this checkout's, the fixed reference
     return env
 
 
@@ -55,14 +55,18 @@ def run_child(kind: str, case: Optional[Case], engine: Optional[Path], deadline:
     if left <= 0:
         raise OutOfTime(f"no time left for the {kind} run")
     try:
-        done = subprocess.run([sys.executable, "-m", "bench.measure", json.dumps(job)], cwd=engine or ROOT,
+        done = subprocess.run([sys.executable, "-m", "bench.measure", json.dumps(job)], cwd=ROOT,
                               env=_child_env(kind, engine), capture_output=True, text=True, timeout=left)
     except subprocess.TimeoutExpired:
         raise OutOfTime(f"the {kind} run was stopped after {left:.0f} s") from None
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
         raise RuntimeError(f"{kind} run of {case.name if case else 'peak'} failed: {tail}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = ((engine if engine is not None and kind.startswith("dreamlayer") else ROOT) / "engine").resolve()
+    if "engine_folder" in figures and Path(figures["engine_folder"]) != expected:
+        raise RuntimeError(f"the {kind} run imported the engine from {figures['engine_folder']}, not {expected}")
+    return figures
 
 
 def _impls(case: Case, control: bool, ablations: bool = False) -> list[str]:
@@ -106,7 +110,7 @@ def _parse(argv: Optional[list[str]]) -> argparse.Namespace:
     p.add_argument("--no-latency", action="store_true", help="skip the engine start and Preview latency")
     p.add_argument("--engine", type=Path, metavar="DIR",
                    help="measure the dreamlayer package in DIR (a tree laid out like this checkout's, e.g. "
-                        "another commit's) instead of this checkout, for before/after figures")
+                        "another commit's) instead of this checkout, for before/after figures; skips the latency")
     p.add_argument("--out", type=Path, help="JSON results file (default bench/results/<time>.json)")
     p.add_argument("--budget", type=float, default=540,
                    help="seconds for all runs (default 540); cases that do not fit are reported as cut short")
@@ -126,7 +130,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"load average {load_before[0]:.1f}; measuring peak ...", flush=True)
     peaks = [run_child("peak", None, args.engine, deadline + 120)]
     latency_figures = None
-    if not (args.no_latency or args.quick or args.ablations):
+    if not (args.no_latency or args.quick or args.ablations or args.engine):
         print("engine start and Preview latency ...", flush=True)
         latency_figures = latency.measure()
     results = []

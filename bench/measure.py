@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Optional
 
+from . import tree
 from .cases import EXAMPLE, Case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,6 +158,8 @@ def run_peak() -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
+    if os.environ.get(tree.ENV):
+        tree.use_tree(Path(os.environ[tree.ENV]))
     job = json.loads(argv[0])
     kind = job["kind"]
     if kind == "peak":
@@ -167,6 +170,7 @@ def main(argv: list[str]) -> int:
     else:
         raise SystemExit(f"unknown job kind {kind!r}")
     figures["kind"] = kind
+    figures["engine_folder"] = str(tree.engine_folder())
     print(json.dumps(figures))
     return 0
 

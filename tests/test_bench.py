@@ -80,3 +80,20 @@ def test_latency_reaches_a_preview_through_the_real_engine():
     figures = latency.measure(previews=1, width=128, height=96)
     assert figures["start_to_ready_warm_s"] > 0
     assert len(figures["first_preview_s"]) == 1 and figures["first_preview_s"][0] > 0
+
+
+def test_engine_option_imports_the_other_tree(tmp_path):
+    """``--engine DIR`` measures DIR's engine, not the editable install's (it once silently did)."""
+    import shutil
+
+    for part in ("dreamlayer", "engine"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("from bench.tree import use_tree, engine_folder; use_tree(__import__('pathlib').Path(r'%s'));"
+            "import dreamlayer.settings, dreamlayer.engine.tiling as t;"
+            "print(engine_folder()); print(dreamlayer.settings.__file__); print(t.__file__)" % tmp_path)
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    folder, settings, tiling = done.stdout.split()
+    assert Path(folder) == (tmp_path / "engine").resolve()
+    assert Path(settings).resolve() == (tmp_path / "dreamlayer" / "settings.py").resolve()
+    assert Path(tiling).resolve() == (tmp_path / "engine" / "tiling.py").resolve()
