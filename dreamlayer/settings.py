@@ -24,7 +24,7 @@ class DreamSettings:
     step_size: float = 0.006  # [0, 1] image units per step; the 2015 notebook's 1.5 of 255
     jitter: int = 32  # maximum random roll in pixels, per step
     seed: int = 0
-    tile: Optional[int] = None  # tile edge in pixels; None picks one from the image size
+    tile: Optional[int] = None  # tiles hold at most tile*tile pixels; None: engine.tiling.DEFAULT_TILE
     device: str = "auto"
 
     def to_dict(self) -> dict[str, Any]:

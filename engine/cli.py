@@ -40,7 +40,8 @@ def _dream_parser(sub) -> None:
                    help=f"size ratio between octaves (default {d.octave_scale})")
     p.add_argument("--jitter", type=int, default=d.jitter, help=f"max random shift per step, px (default {d.jitter})")
     p.add_argument("--mask", type=Path, help="greyscale picture: white dreams fully, black leaves pixels untouched")
-    p.add_argument("--tile", type=int, help="tile size in px for big pictures (default: automatic)")
+    p.add_argument("--tile", type=int, metavar="PX",
+                   help="big pictures are dreamed in tiles of at most PX*PX pixels (default: automatic)")
     p.set_defaults(func=run_dream)
 
 

@@ -1,12 +1,18 @@
 """Gradients of an objective over big images, a tile at a time, so memory stays bounded."""
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 import torch
 
-DEFAULT_TILE = 512  # px; a 4000x3000 photo then needs < 2 GiB on the CPU with the default model
+# px: tiles hold at most DEFAULT_TILE**2 pixels. About 0.2 MP per tile was fastest on a 2-core
+# CPU with a 32 MB L3 (per step: 1024x768 as 4 tiles 215 ms, as 2 tiles 260 ms; 731x548 as 2
+# tiles 109 ms, as 4 tiles 126 ms; 522x391 as 1 tile 54 ms, as 2 tiles 66 ms), and it keeps a
+# 4000x3000 photo well under 2 GiB with the default model.
+DEFAULT_TILE = 460
 MIN_TILE = 64
+MAX_TILE_ASPECT = 2.0  # thin tiles see little context across and lose speed
 
 
 def auto_tile(tile: int | None) -> int:
@@ -15,16 +21,39 @@ def auto_tile(tile: int | None) -> int:
     return max(MIN_TILE, int(tile))
 
 
-def _spans(length: int, tile: int) -> list[tuple[int, int]]:
-    """Cover 0..length with spans of at most ``tile``, sized evenly so no sliver tiles appear."""
-    count = max(1, -(-length // tile))
+def _spans(length: int, count: int) -> list[tuple[int, int]]:
+    """Cover 0..length with ``count`` spans sized evenly, so no sliver tiles appear."""
     edges = [round(i * length / count) for i in range(count + 1)]
     return list(zip(edges[:-1], edges[1:]))
 
 
+@lru_cache(maxsize=256)
+def grid(height: int, width: int, tile: int) -> tuple[int, int]:
+    """Rows and columns of tiles: the fewest tiles of at most ``tile**2`` pixels and no longer
+    than twice their width (or than the picture's own shape), the squarest among equals. By
+    area, not edge: per-tile overhead is fixed, so a 522x391 octave is one tile, not two."""
+    budget = tile * tile
+    stretch = max(MAX_TILE_ASPECT, max(height, width) / min(height, width))
+    count = max(1, -(-height * width // budget))
+    while True:
+        fits = []
+        for rows in range(1, min(count, height) + 1):
+            cols = count // rows
+            if rows * cols != count or cols > width:
+                continue
+            tile_h, tile_w = -(-height // rows), -(-width // cols)
+            if tile_h * tile_w <= budget and max(tile_h, tile_w) <= stretch * min(tile_h, tile_w):
+                fits.append((tile_h + tile_w, rows, cols))
+        if fits:
+            _, rows, cols = min(fits)
+            return rows, cols
+        count += 1
+
+
 def tiles(height: int, width: int, tile: int) -> list[tuple[int, int, int, int]]:
     """(y0, y1, x0, x1) of every tile of an image, row by row."""
-    return [(y0, y1, x0, x1) for y0, y1 in _spans(height, tile) for x0, x1 in _spans(width, tile)]
+    rows, cols = grid(height, width, tile)
+    return [(y0, y1, x0, x1) for y0, y1 in _spans(height, rows) for x0, x1 in _spans(width, cols)]
 
 
 Pieces = list[tuple[slice, slice]]
