@@ -37,6 +37,15 @@ def _no_fusion() -> None:
     efficientnet_lite._fusable = lambda x, weight: False
 
 
+def _new_mask_buffers() -> None:
+    """ReLU6's backward into a fresh buffer instead of over the saved output."""
+    import torch
+
+    from dreamlayer.engine.models import efficientnet_lite
+
+    efficientnet_lite._mask_relu6 = lambda grad, y: torch.ops.aten.hardtanh_backward(grad, y, 0.0, 6.0)
+
+
 def _nchw() -> None:
     import torch
 
@@ -105,6 +114,7 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "keep-freed-memory": _keep_nothing,
     "bn-fold": _no_fold,
     "fusion": _no_fusion,
+    "masks-in-place": _new_mask_buffers,
     "channels-last": _nchw,
     "padding-in-the-convolution": _explicit_pad,
     "forward-only-evaluation": _gradient_evaluation,

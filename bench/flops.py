@@ -1,6 +1,6 @@
 """Counting the arithmetic a dream step really needs, to compare with the machine's peak.
 
-The rule (documented in bench/README.md):
+The rule:
 
 * forward: every ``Conv2d`` and ``Linear`` the truncated forward actually runs counts
   ``2 * output elements * (input channels / groups) * kernel height * kernel width``

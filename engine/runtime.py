@@ -1,6 +1,6 @@
 """Process-wide settings that make dreaming fast; imported by the engine before torch.
 
-Each was measured with ``python -m bench`` (figures in bench/README.md). An explicit
+Each was measured with ``python -m bench --ablations`` (bench/results/ablations-*.json). An explicit
 setting by the user (environment variable) always wins.
 """
 from __future__ import annotations

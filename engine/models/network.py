@@ -24,7 +24,7 @@ class LayerShape:
 
 
 def _for_dreaming(net: nn.Module, device: torch.device) -> nn.Module:
-    """Eval mode with frozen weights, laid out for speed (each choice measured in bench/README.md).
+    """Eval mode with frozen weights, laid out for speed (each choice measured: ``bench --ablations``).
 
     Networks that offer ``fold_batchnorm()`` merge their norms into the convolutions (exact for
     frozen weights). On the CPU, channels-last weights make oneDNN run every convolution, the

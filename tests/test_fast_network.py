@@ -1,0 +1,61 @@
+"""The engine's fast EfficientNet-Lite (folded norms, fused ReLU6, SAME by cropping, masks written
+in place, channels-last) computes what the plain network computes, gradients included."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from conftest import small_photo
+from dreamlayer.engine.models import registry
+from dreamlayer.engine.models.network import DreamNet
+
+MODEL = "efficientnet-lite0"
+LAYER = "blocks.9"
+
+
+def plain_network() -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The network as its reference code runs it (norms unfolded, NCHW), and its LAYER module."""
+    spec = registry.get(MODEL)
+    net = spec.build()
+    net.load_state_dict(torch.load(registry.weights_path(spec), map_location="cpu", weights_only=True))
+    spec.finalize(net)
+    net.eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    module = dict(net.named_modules())[next(d.module for d in spec.layers if d.name == LAYER)]
+    return net, module
+
+
+def picture(width: int, height: int) -> torch.Tensor:
+    pixels = torch.from_numpy(small_photo(width, height)).float().div(255)
+    return pixels.permute(2, 0, 1)[None].contiguous()
+
+
+@pytest.mark.parametrize("size", [(96, 72), (131, 97)])  # 131x97: odd sides make SAME lopsided
+def test_gradient_matches_the_plain_network(size):
+    fast = registry.load(MODEL, torch.device("cpu"))
+    plain, module = plain_network()
+    captured = {}
+    module.register_forward_hook(lambda _m, _i, out: captured.__setitem__("act", out))
+    image = picture(*size)
+
+    x_plain = image.clone().requires_grad_(True)
+    plain(registry.get(MODEL).preprocess(x_plain))
+    captured["act"].pow(2).mean().backward()
+
+    x_fast = image.clone().requires_grad_(True)
+    fast.activations(x_fast, {LAYER})[LAYER].pow(2).mean().backward()
+
+    assert x_fast.grad.abs().max() > 0
+    error = (x_fast.grad - x_plain.grad).abs().max() / x_plain.grad.abs().max()
+    assert error < 1e-4, f"fast network's gradient is off by {error:.2e} of its largest value"
+
+
+def test_a_second_backward_through_the_fused_layers_is_refused():
+    """The first backward reuses the saved activations' memory, so a second would be wrong."""
+    fast: DreamNet = registry.load(MODEL, torch.device("cpu"))
+    x = picture(64, 48).requires_grad_(True)
+    value = fast.activations(x, {LAYER})[LAYER].pow(2).mean()
+    value.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        value.backward()
