@@ -97,3 +97,16 @@ def test_engine_option_imports_the_other_tree(tmp_path):
     assert Path(folder) == (tmp_path / "engine").resolve()
     assert Path(settings).resolve() == (tmp_path / "dreamlayer" / "settings.py").resolve()
     assert Path(tiling).resolve() == (tmp_path / "engine" / "tiling.py").resolve()
+
+
+def test_floor_runs_the_same_network_in_onnx_runtime(tmp_path):
+    """The floor's ONNX Runtime forward is the engine's network: the same objective, to float error."""
+    out = tmp_path / "floor.json"
+    done = subprocess.run([sys.executable, "-m", "bench.floor", "--width", "96", "--height", "64", "--repeats", "2",
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(out.read_text())
+    assert report["objective_engine"] > 0
+    assert report["objective_onnx"] == pytest.approx(report["objective_engine"], rel=1e-4)
+    assert report["step_floor_ms"] == 2 * min(report["engine_forward_ms"], report["onnx_forward_ms"])
+    assert "the step is" in done.stdout

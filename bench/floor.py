@@ -1,0 +1,155 @@
+"""How far a dream step is from the floor the best available CPU kernels set.
+
+``python -m bench.floor`` times, in one process on one tile, the engine's truncated forward,
+its whole step (forward and input gradient), and ONNX Runtime running the same truncated
+network, exported from the plain reference network (``bench.baseline.load_plain``). A step
+needs at least two forwards' work (the input gradient has the forward's multiply-adds), so
+twice the faster forward is a floor for a step, and the README dream scaled by floor / step
+is a floor for the whole dream. Prints the figures and writes them to a JSON file.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import platform
+import statistics
+import time
+import warnings
+from pathlib import Path
+from typing import Callable, Optional
+
+from dreamlayer.engine import runtime  # noqa: F401  (first: it sets the process up before torch loads)
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from dreamlayer.engine.models import registry
+from dreamlayer.engine.objectives import layer as layer_objective
+
+from . import baseline
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = "efficientnet-lite0"
+
+
+class Truncated(nn.Module):
+    """The plain network's stem and blocks up to ``blocks.N``, scored as DeepDream scores a layer."""
+
+    def __init__(self, net: nn.Module, last_block: int) -> None:
+        super().__init__()
+        self.net = net
+        self.last_block = last_block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        net = self.net
+        x = F.relu6(net._bn0(net._conv_stem(x)))
+        for block in net._blocks[:self.last_block + 1]:
+            x = block(x)
+        return x.pow(2).mean()
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    run()
+    run()  # warm-up: primitive caches, thread pools, allocator
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return 1000 * statistics.median(times)
+
+
+def onnx_session(module: nn.Module, example: torch.Tensor):
+    import onnxruntime
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():  # the tracer's notes on Python-side shape arithmetic: fixed for one size
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (example,), buffer, dynamo=False, input_names=["image"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    # its idle threads would spin and slow torch's, which are timed in the same process
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+
+def measure(width: int, height: int, layer: str, repeats: int) -> dict:
+    image = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
+    net = registry.load(MODEL, torch.device("cpu"))
+    objective = layer_objective(layer)
+    objective.prepare(net)
+
+    def forward() -> torch.Tensor:
+        with torch.no_grad():
+            return objective(net.activations(image, objective.layers))
+
+    def step() -> torch.Tensor:
+        part = image.clone().requires_grad_(True)
+        objective(net.activations(part, objective.layers)).backward()
+        return part.grad
+
+    figures = {"engine_forward_ms": median_ms(forward, repeats), "engine_step_ms": median_ms(step, repeats),
+               "objective_engine": float(forward())}
+
+    plain = Truncated(baseline.load_plain(MODEL), int(layer.split(".")[1])).eval()
+    with torch.no_grad():
+        prepared = registry.get(MODEL).preprocess(image)  # the engine preprocesses inside its forward
+    session = onnx_session(plain, prepared)
+    feed = {"image": prepared.numpy()}
+    figures.update(onnx_forward_ms=median_ms(lambda: session.run(None, feed), repeats),
+                   objective_onnx=float(session.run(None, feed)[0]))
+    figures["step_floor_ms"] = 2 * min(figures["engine_forward_ms"], figures["onnx_forward_ms"])
+    figures["step_over_floor"] = figures["engine_step_ms"] / figures["step_floor_ms"]
+    return figures
+
+
+def readme_ratio(results: Path) -> Optional[dict]:
+    """The README case's seconds from a benchmark results file, to turn the floor into a ratio."""
+    report = json.loads(results.read_text())
+    for case in report["cases"]:
+        if case["name"] == "readme" and "summary" in case:
+            summary = case["summary"]
+            return {"file": results.name, "dreamlayer_s": summary["dreamlayer"]["seconds"]["median"],
+                    "baseline_s": summary["baseline"]["seconds"]["median"]}
+    return None
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.split("\n")[0])
+    parser.add_argument("--width", type=int, default=512)
+    parser.add_argument("--height", type=int, default=384)
+    parser.add_argument("--layer", default=registry.default_layer(MODEL))
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--results", type=Path, help="a benchmark results file whose README case to scale "
+                        "(default: the newest in bench/results)")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "floor.json")
+    args = parser.parse_args(argv)
+
+    figures = measure(args.width, args.height, args.layer, args.repeats)
+    report = {"machine": {"platform": platform.platform(), "processor": platform.processor()},
+              "threads": torch.get_num_threads(), "tile": [args.width, args.height], "layer": args.layer, **figures}
+    print(f"{args.width}x{args.height} tile, {MODEL} {args.layer}, {torch.get_num_threads()} threads, "
+          f"median of {args.repeats}:")
+    print(f"  engine forward {figures['engine_forward_ms']:.1f} ms, ONNX Runtime forward "
+          f"{figures['onnx_forward_ms']:.1f} ms (objective {figures['objective_engine']:.4f} vs "
+          f"{figures['objective_onnx']:.4f})")
+    print(f"  engine step {figures['engine_step_ms']:.1f} ms; floor 2 x {figures['step_floor_ms'] / 2:.1f} = "
+          f"{figures['step_floor_ms']:.1f} ms; the step is {figures['step_over_floor']:.2f}x the floor")
+    newest = args.results or max((p for p in (ROOT / "bench" / "results").glob("2*.json")), default=None)
+    readme = readme_ratio(newest) if newest else None
+    if readme:
+        floor_s = readme["dreamlayer_s"] / figures["step_over_floor"]
+        readme.update(floor_s=floor_s, best_speedup=readme["baseline_s"] / floor_s)
+        report["readme"] = readme
+        print(f"  README dream ({readme['file']}): {readme['dreamlayer_s']:.2f} s, at the floor about "
+              f"{floor_s:.2f} s, at best {readme['best_speedup']:.1f}x the baseline's {readme['baseline_s']:.2f} s")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    print(f"results in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
