@@ -234,23 +234,40 @@ def synthetic_dream(image, mask):
     return Image(image.width, image.height, bytes(data), image.depth)
 
 
+def open_document(app, name, width, height, model="RGBA", depth="U8"):
+    """A new document shown in the window (the dialog and the actions need a view)."""
+    document = app.createDocument(width, height, name, model, depth, "", 72.0)
+    app.activeWindow().addView(document)
+    yield 300
+    return document
+
+
+def select_rect(document, node, x, y, width, height):
+    """A hard rectangular selection, with ``node`` the active layer: what a painter sets up."""
+    selection = Selection()
+    selection.select(x, y, width, height, 255)
+    document.setSelection(selection)
+    document.setActiveNode(node)
+
+
+def close_unsaved(document):
+    document.setModified(False)
+    document.close()
+    yield 200
+
+
 def colour_spaces(results):
     """Adapter and apply on 16-bit, float, CMYK, greyscale and Lab documents."""
     app = Krita.instance()
     for model, depth in (("RGBA", "U16"), ("RGBA", "F32"), ("CMYKA", "U8"), ("GRAYA", "U16"), ("LABA", "U8")):
-        document = app.createDocument(48, 32, f"{model} {depth}", model, depth, "", 72.0)
-        app.activeWindow().addView(document)
-        yield 300
+        document = yield from open_document(app, f"{model} {depth}", 48, 32, model, depth)
         source = layers(document)[0]
         paint = bytearray(all_pixels(source, document))
         step = len(paint) // (48 * 32)
         for index in range(0, len(paint), step * 7):
             paint[index:index + step // 2] = bytes(step // 2)
         source.setPixelData(QByteArray(bytes(paint)), 0, 0, 48, 32)
-        selection = Selection()
-        selection.select(8, 8, 24, 16, 255)
-        document.setSelection(selection)
-        document.setActiveNode(source)
+        select_rect(document, source, 8, 8, 24, 16)
         yield 200
         label = f"{model}/{depth}"
         before_source = all_pixels(source, document)
@@ -276,25 +293,18 @@ def colour_spaces(results):
         document.waitForDone()
         yield 400
         results.check(f"{label}: one undo restores", len(layers(document)) == count and composite(document) == before)
-        document.setModified(False)
-        document.close()
-        yield 200
+        yield from close_unsaved(document)
 
 
 def visible_composite(results):
     """Dream From Visible Layers: the composite is read and the layer goes on top."""
     app = Krita.instance()
-    document = app.createDocument(40, 30, "composite", "RGBA", "U8", "", 72.0)
-    app.activeWindow().addView(document)
-    yield 300
+    document = yield from open_document(app, "composite", 40, 30)
     bottom = layers(document)[0]
     top = document.createNode("Half", "paintlayer")
     top.setPixelData(QByteArray(bytes((0, 0, 200, 128)) * (40 * 30)), 0, 0, 40, 30)
     document.rootNode().addChildNode(top, bottom)
-    selection = Selection()
-    selection.select(10, 10, 20, 10, 255)
-    document.setSelection(selection)
-    document.setActiveNode(bottom)
+    select_rect(document, bottom, 10, 10, 20, 10)
     yield 300
     before = composite(document)
     read = read_source(app, document, composite=True)
@@ -307,22 +317,15 @@ def visible_composite(results):
     after = composite(document)
     outside, inside = split_by_mask(before, after, bytes(read.mask.data), 4)
     results.check("visible: only the selection changed", outside == 0 and inside > 0.5, (outside, inside))
-    document.setModified(False)
-    document.close()
-    yield 200
+    yield from close_unsaved(document)
 
 
 def inverted_selection(results):
     """A dream outside the selection (Invert ticked): the layer's mask is the inverted selection."""
     app = Krita.instance()
-    document = app.createDocument(40, 30, "inverted", "RGBA", "U8", "", 72.0)
-    app.activeWindow().addView(document)
-    yield 300
+    document = yield from open_document(app, "inverted", 40, 30)
     source = layers(document)[0]
-    selection = Selection()
-    selection.select(10, 10, 20, 10, 255)
-    document.setSelection(selection)
-    document.setActiveNode(source)
+    select_rect(document, source, 10, 10, 20, 10)
     yield 300
     before = composite(document)
     read = read_source(app, document)
@@ -340,9 +343,7 @@ def inverted_selection(results):
     document.waitForDone()
     yield 400
     results.check("inverted: one undo restores", len(layers(document)) == 1 and composite(document) == before)
-    document.setModified(False)
-    document.close()
-    yield 200
+    yield from close_unsaved(document)
 
 
 def main(driver):
