@@ -2,6 +2,9 @@
 in place, channels-last) computes what the plain network computes, gradients included."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -9,25 +12,23 @@ from conftest import small_photo
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.network import DreamNet
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a folder of the checkout, not a package
+from bench import baseline  # noqa: E402
+
 MODEL = "efficientnet-lite0"
 LAYER = "blocks.9"
 
 
 def plain_network() -> tuple[torch.nn.Module, torch.nn.Module]:
-    """The network as its reference code runs it (norms unfolded, NCHW), and its LAYER module."""
+    """The benchmark baseline's network (norms unfolded, explicit SAME pads, NCHW), and its LAYER module."""
+    net = baseline.load_plain(MODEL)
     spec = registry.get(MODEL)
-    net = spec.build()
-    net.load_state_dict(torch.load(registry.weights_path(spec), map_location="cpu", weights_only=True))
-    spec.finalize(net)
-    net.eval()
-    for p in net.parameters():
-        p.requires_grad_(False)
     module = dict(net.named_modules())[next(d.module for d in spec.layers if d.name == LAYER)]
     return net, module
 
 
 def picture(width: int, height: int) -> torch.Tensor:
-    pixels = torch.from_numpy(small_photo(width, height)).float().div(255)
+    pixels = torch.tensor(small_photo(width, height)).float().div(255)
     return pixels.permute(2, 0, 1)[None].contiguous()
 
 
