@@ -19,7 +19,7 @@ from torch.nn import functional as F
 
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.efficientnet_lite import SameConv2d, pad_same
-from dreamlayer.engine.octaves import octave_sizes, resize
+from dreamlayer.engine.octaves import schedule, resize
 from dreamlayer.settings import DreamSettings
 
 
@@ -58,7 +58,7 @@ def baseline_dream(image: np.ndarray, settings: DreamSettings, net: nn.Module, l
         hook = target.register_forward_hook(lambda _m, _i, out: captured.__setitem__("act", out))
     base = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None]
     generator = torch.Generator().manual_seed(settings.seed)
-    sizes = octave_sizes(base.shape[-2], base.shape[-1], settings.octaves, settings.octave_scale)
+    sizes = schedule(base.shape[-2], base.shape[-1], settings)
     detail = torch.zeros_like(resize(base, sizes[0]))
     picture = base
     try:

@@ -46,14 +46,14 @@ def _work(case: Case, settings, net, tiled: bool, region: Optional[tuple[int, in
     """Useful FLOPs of the dream (over ``region``, x y w h, where only that was dreamed), and the
     whole-network forwards an untruncated loop adds."""
     from dreamlayer.engine.deepdream import build_objective
-    from dreamlayer.engine.octaves import octave_sizes
+    from dreamlayer.engine.octaves import schedule
     from dreamlayer.engine.tiling import auto_tile
 
     from .flops import full_forward_flops, schedule_flops
 
     layers = build_objective(settings, net).layers
     height, width = (case.height, case.width) if region is None else (region[3], region[2])
-    sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale)
+    sizes = schedule(height, width, settings, max(case.width, case.height))
     tile = auto_tile(settings.tile) if tiled else None
     return {"useful_flops": schedule_flops(settings.model, layers, sizes, settings.steps, tile),
             "full_forward_flops": full_forward_flops(settings.model, sizes, settings.steps),

@@ -43,7 +43,9 @@ Editor to engine:
                   optional ``mask`` (plus ``invert``: bool and ``feather``: radius in pixels),
                   optional ``preview_size`` (longest side of preview images, default
                   :data:`PREVIEW_SIZE`) and ``preview_seconds`` (least time between previews,
-                  default :data:`PREVIEW_SECONDS`). Replies: ``started``, then ``progress``
+                  default :data:`PREVIEW_SECONDS`), and for a reduced copy of a bigger picture
+                  ``preview_of`` (that picture's longer side in pixels: the preview then grows
+                  the patterns Apply will). Replies: ``started``, then ``progress``
                   repeatedly, then exactly one of ``result``, ``cancelled`` or ``error``.
                   Dreams run one at a time, in the order asked.
 ``cancel``        ``target`` = the id of a dream. Its work stops within one step and it ends

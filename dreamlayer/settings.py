@@ -18,7 +18,8 @@ class DreamSettings:
     model: str = DEFAULT_MODEL
     layers: list[str] = field(default_factory=list)  # empty: the model's default layer
     objective: Optional[str] = None  # an objective expression; overrides ``layers``
-    octaves: int = 4
+    pattern_size: float = 1.0  # the dream's patterns relative to the picture; 2 = twice as large
+    octaves: Optional[int] = None  # a fixed octave count instead (patterns then a fixed size in px)
     octave_scale: float = 1.4
     steps: int = 10  # per octave
     step_size: float = 0.006  # [0, 1] image units per step; the 2015 notebook's 1.5 of 255

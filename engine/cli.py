@@ -35,7 +35,12 @@ def _dream_parser(sub) -> None:
     p.add_argument("input", type=Path, help="picture to dream on (PNG, JPEG, TIFF, WebP, BMP; 8 or 16 bit)")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
     _settings_arguments(p)
-    p.add_argument("--octaves", type=int, default=d.octaves, help=f"image pyramid levels (default {d.octaves})")
+    p.add_argument("--pattern-size", type=float, default=d.pattern_size, metavar="X",
+                   help=f"size of the dream's patterns relative to the picture, the same at any picture size "
+                        f"(default {d.pattern_size}: the classic look; 2 = twice as large)")
+    p.add_argument("--octaves", type=int, default=d.octaves,
+                   help="a fixed number of image pyramid levels instead of --pattern-size (patterns are then "
+                        "a fixed size in pixels: large on small pictures, fine on big ones)")
     p.add_argument("--octave-scale", type=float, default=d.octave_scale,
                    help=f"size ratio between octaves (default {d.octave_scale})")
     p.add_argument("--jitter", type=int, default=d.jitter, help=f"max random shift per step, px (default {d.jitter})")
@@ -54,7 +59,8 @@ def run_dream(args: argparse.Namespace) -> int:
     picture = read_image(args.input)
     mask = read_mask(args.mask, picture.size) if args.mask else None
     settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,
-                             octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
+                             pattern_size=args.pattern_size, octaves=args.octaves, octave_scale=args.octave_scale,
+                             steps=args.steps,
                              step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
                              device=args.device)
     with ProgressBar("dreaming") as bar:

@@ -21,7 +21,7 @@ from .models import registry
 from .models.network import DreamNet
 from .objective_parser import parse_objective
 from .objectives import Objective, layer
-from .octaves import octave_sizes, resize
+from .octaves import resize, schedule
 from .region import as_xywh, dream_box, paste
 from .tiling import auto_tile, tiled_gradient, tiled_value
 
@@ -91,10 +91,12 @@ def build_objective(settings: DreamSettings, net: DreamNet) -> Objective:
 
 
 def check_settings(settings: DreamSettings) -> None:
-    if settings.octaves < 1:
+    if settings.octaves is not None and settings.octaves < 1:
         raise DreamError(f"octaves must be at least 1, not {settings.octaves}")
     if settings.octave_scale < 1.0:
         raise DreamError(f"octave scale must be at least 1.0, not {settings.octave_scale}")
+    if not settings.pattern_size > 0:
+        raise DreamError(f"pattern size must be positive, not {settings.pattern_size}")
     if settings.steps < 0:
         raise DreamError(f"steps must be 0 or more, not {settings.steps}")
     if settings.step_size <= 0:
@@ -139,21 +141,24 @@ def evaluate(net: DreamNet, objective: Objective, image: torch.Tensor, tile: int
 
 
 def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarray] = None,
-          progress: Optional[Callable[[Progress], Optional[bool]]] = None) -> DreamResult:
+          progress: Optional[Callable[[Progress], Optional[bool]]] = None,
+          preview_of: Optional[int] = None) -> DreamResult:
     """Dream on an RGB image in [0, 1]; where ``mask`` is 0 the result equals the input exactly.
 
     With a mask only its box and some context around it is dreamed (see ``region``), so the
     cost follows the selection, not the picture. ``progress`` is called after every step;
-    returning False cancels (DreamCancelled).
+    returning False cancels (DreamCancelled). ``preview_of``: the longer side of the full-size
+    picture when ``image`` is a reduced copy of it, so the preview grows what Apply will.
     """
     _check_input(image, mask)
     box = dream_box(mask)
     try:
+        longest = max(image.shape[:2])  # octaves are sized relative to the whole picture
         if box is None:
-            return _dream(image, settings, mask, progress)
+            return _dream(image, settings, mask, progress, longest, preview_of)
         in_whole = None if progress is None else (  # previews show the whole picture
             lambda report: progress(replace(report, _render=lambda: paste(image, box, _fit(report.preview(), box)))))
-        result = _dream(image[box], settings, mask[box], in_whole)
+        result = _dream(image[box], settings, mask[box], in_whole, longest, preview_of)
         return replace(result, image=paste(image, box, result.image), width=image.shape[1],
                        height=image.shape[0], region=as_xywh(box))
     finally:
@@ -161,7 +166,8 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
 
 
 def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray],
-           progress: Optional[Callable[[Progress], Optional[bool]]]) -> DreamResult:
+           progress: Optional[Callable[[Progress], Optional[bool]]], longest: int,
+           preview_of: Optional[int]) -> DreamResult:
     check_settings(settings)
     started = time.perf_counter()
     device = resolve_device(settings.device)
@@ -176,7 +182,7 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
         return objective(net.activations(part, objective.layers))
 
     before = evaluate(net, objective, base, tile)
-    sizes = octave_sizes(height, width, settings.octaves, settings.octave_scale)
+    sizes = schedule(height, width, settings, longest, preview_of)
     total = len(sizes) * settings.steps
     detail = torch.zeros_like(resize(base, sizes[0]))
     step = 0
@@ -203,8 +209,10 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
                                                time.perf_counter() - started, lambda s=snapshot: _to_numpy(s)))
                 if keep_going is False:
                     raise DreamCancelled(f"cancelled at step {step} of {total}")
-        if octave + 1 < len(sizes):
+        if octave + 1 < len(sizes) or size != (height, width):
             detail = picture - octave_base
+    if sizes[-1] != (height, width):  # a small picture dreamed enlarged: keep its own pixels, add the dream
+        picture = (base + resize(detail, (height, width))).clamp_(0, 1)
     if mask_t is not None:
         picture = torch.lerp(base, picture, mask_t)  # exactly ``base`` where the mask is 0
     after = evaluate(net, objective, picture, tile)

@@ -375,6 +375,9 @@ class Worker:
             mask = effective_mask(mask, bool(mask_spec.get("invert")), float(mask_spec.get("feather") or 0))
             weights = mask_to_float(mask)
         preview_size = int(request.get("preview_size") or protocol.PREVIEW_SIZE)
+        preview_of = request.get("preview_of")
+        if preview_of is not None and not (isinstance(preview_of, int) and preview_of > 0):
+            raise BadRequest("preview_of must be a positive whole number of pixels")
         preview_every = float(request.get("preview_seconds") or protocol.PREVIEW_SECONDS)
         eta = TimeLeft(settings.octave_scale)
         last_preview = [-math.inf]
@@ -394,7 +397,8 @@ class Worker:
             return not (job.cancel.is_set() or self.out.closed)
 
         log.info("dream %s: %dx%d, %s", job.id, image.width, image.height, settings)
-        result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress)
+        result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress,
+                             preview_of=preview_of)
         keep = None if weights is None else weights == 0
         blobs = []
         out = Image(image.width, image.height, float_to_bytes(result.image, image, keep), image.depth)

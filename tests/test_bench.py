@@ -19,7 +19,8 @@ sys.path.insert(0, str(ROOT))  # bench/ is a top-level folder of the checkout, n
 from bench import latency  # noqa: E402
 from bench.cases import FULL, QUICK  # noqa: E402
 from bench.flops import forward_flops, schedule_flops, step_flops  # noqa: E402
-from dreamlayer.engine.octaves import octave_sizes  # noqa: E402
+from dreamlayer.engine.octaves import schedule  # noqa: E402
+from dreamlayer.settings import DreamSettings  # noqa: E402
 
 
 def test_forward_flops_counts_multiply_adds_of_every_layer_that_runs():
@@ -34,7 +35,7 @@ def test_forward_flops_counts_multiply_adds_of_every_layer_that_runs():
 
 
 def test_truncated_work_grows_with_depth_and_tiles_add_little():
-    sizes = octave_sizes(300, 400, 2, 1.4)
+    sizes = schedule(300, 400, DreamSettings(octaves=2))
     low = schedule_flops("efficientnet-lite0", {"blocks.1"}, sizes, 3, None)
     mid = schedule_flops("efficientnet-lite0", {"blocks.9"}, sizes, 3, None)
     full = schedule_flops("efficientnet-lite0", {"logits"}, sizes, 3, None)

@@ -152,11 +152,17 @@ class EngineClient(QObject):
         return self._send("pull_model", model=model)
 
     def dream(self, image: Image, mask: Optional[Mask], settings: DreamSettings, *, invert: bool = False,
-              feather: float = 0.0, preview_size: int = protocol.PREVIEW_SIZE) -> int:
-        """Queue a dream; its id comes back on ``started``, ``progress``, ``result`` and friends."""
+              feather: float = 0.0, preview_size: int = protocol.PREVIEW_SIZE,
+              preview_of: Optional[int] = None) -> int:
+        """Queue a dream; its id comes back on ``started``, ``progress``, ``result`` and friends.
+
+        ``preview_of``: the longer side of the full picture when ``image`` is a reduced copy of it.
+        """
         blobs: list[bytes] = []
         fields: dict[str, Any] = {"settings": settings.to_dict(), "image": protocol.image_field(image, blobs),
                                   "preview_size": preview_size}
+        if preview_of is not None:
+            fields["preview_of"] = preview_of
         if mask is not None:
             fields["mask"] = dict(protocol.mask_field(mask, blobs), invert=invert, feather=feather)
         return self._send("dream", blobs, **fields)

@@ -346,8 +346,10 @@ class DreamDialog(QDialog):
             self.client.cancel(self._run.id)
         image, mask, factor = (self.image, self.mask, 1.0) if full else \
             (self.preview_source, self.preview_mask, self.preview_factor)
+        preview_of = None if full or factor == 1 else max(self.image.width, self.image.height)
         dream_id = self.client.dream(image, mask if masked else None, settings, invert=bool(options["invert"]),
-                                     feather=float(options["feather"]) * factor, preview_size=PREVIEW_SIZE)
+                                     feather=float(options["feather"]) * factor, preview_size=PREVIEW_SIZE,
+                                     preview_of=preview_of)
         self._run = _Run(dream_id, full, key, settings)
         self.progress.begin("Dreaming the full picture..." if full else "Dreaming a preview...")
         self._say("Dreaming the full picture; the preview shows how far it has got." if full else
