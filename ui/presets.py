@@ -28,13 +28,13 @@ class Preset:
 
 
 BUILTIN = (
-    Preset("Classic 2015", {"mode": "layer", "layer_depth": 0.6, "octaves": 4, "octave_scale": 1.4, "steps": 10,
+    Preset("Classic 2015", {"mode": "layer", "layer_depth": 0.6, "pattern_size": 1.0, "octave_scale": 1.4, "steps": 10,
                             "jitter": 32},
            True, "The look of the original DeepDream: eyes and dog faces growing out of everything."),
-    Preset("Gentle", {"mode": "layer", "layer_depth": 0.3, "octaves": 2, "octave_scale": 1.3, "steps": 6,
+    Preset("Gentle", {"mode": "layer", "layer_depth": 0.3, "pattern_size": 0.5, "octave_scale": 1.3, "steps": 6,
                       "step_size": 0.004, "jitter": 16},
            True, "A light touch of texture that keeps the picture recognisable."),
-    Preset("Deep", {"mode": "layer", "layer_depth": 0.85, "octaves": 6, "octave_scale": 1.4, "steps": 20,
+    Preset("Deep", {"mode": "layer", "layer_depth": 0.85, "pattern_size": 2.0, "octave_scale": 1.4, "steps": 20,
                     "jitter": 48},
            True, "Strong, large-scale hallucination of whole objects; slow."),
 )

@@ -16,7 +16,7 @@ from dreamlayer.ui.dialog import DreamDialog
 from dreamlayer.ui.presets import PresetStore
 from uihelpers import half_mask, photo, wait_for
 
-NAMES = ["model", "download", "layer", "mode", "channel", "classLabel", "guide", "guideBrowse", "steps", "octaves",
+NAMES = ["model", "download", "layer", "mode", "channel", "classLabel", "guide", "guideBrowse", "steps", "patternSize",
          "octaveScale", "stepSize", "jitter", "seed", "dice", "useSelection", "invert", "feather", "presets",
          "savePreset", "deletePreset", "previewPane", "compare", "progressBar", "timeLeft", "stop", "status",
          "preview", "apply", "cancel", "restart"]
@@ -45,7 +45,7 @@ def _ready(dialog):
 
 def _quick(dialog, steps=2):
     dialog.strength.steps.setValue(steps)
-    dialog.strength.octaves.setValue(1)
+    dialog.strength.pattern_size.setValue(4.0)  # the coarsest octave at 93 px: quick
 
 
 def _child(dialog, name):
@@ -197,7 +197,7 @@ def test_presets_apply_and_the_painters_own_are_saved(make_dialog, engine, prese
     bar = dialog.preset_bar
     bar.combo.setCurrentIndex(bar.combo.findData("Deep"))
     bar.combo.activated.emit(bar.combo.currentIndex())
-    assert dialog.strength.octaves.value() == 6 and dialog.strength.steps.value() == 20
+    assert dialog.strength.pattern_size.value() == 2.0 and dialog.strength.steps.value() == 20
     layers = dialog.objective.layer.count()
     assert dialog.objective.layer.currentIndex() == round(0.85 * (layers - 1))
     dialog.strength.seed.setValue(77)
@@ -206,10 +206,10 @@ def test_presets_apply_and_the_painters_own_are_saved(make_dialog, engine, prese
     assert bar.combo.currentData() == "Mine" and bar.delete.isEnabled()
     bar.combo.setCurrentIndex(bar.combo.findData("Gentle"))
     bar.combo.activated.emit(bar.combo.currentIndex())
-    assert dialog.strength.octaves.value() == 2
+    assert dialog.strength.pattern_size.value() == 0.5
     bar.combo.setCurrentIndex(bar.combo.findData("Mine"))
     bar.combo.activated.emit(bar.combo.currentIndex())
-    assert dialog.strength.seed.value() == 77 and dialog.strength.octaves.value() == 6
+    assert dialog.strength.seed.value() == 77 and dialog.strength.pattern_size.value() == 2.0
 
 
 def test_the_last_settings_are_remembered(make_dialog, engine):
@@ -273,7 +273,7 @@ def test_dream_interactively_returns_the_outcome_of_apply(qapp, settings_store, 
     try:
         outcome = session.dream_interactively(image, None, sys.executable)
         assert outcome is not None and (outcome.image.width, outcome.image.height) == (64, 48)
-        assert (outcome.settings.steps, outcome.settings.octaves) == (1, 1)
+        assert (outcome.settings.steps, outcome.settings.pattern_size) == (1, 4.0)
         with pytest.raises(ValueError, match="mask is 2x2 but the image is 64x48"):
             session.dream_interactively(image, half_mask(2, 2), sys.executable)
     finally:

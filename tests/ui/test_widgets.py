@@ -66,7 +66,7 @@ def test_strength_box_starts_from_the_settings_defaults_and_rolls_seeds(qtbot):
     box = StrengthBox()
     qtbot.addWidget(box)
     defaults = DreamSettings()
-    assert box.values() == {"steps": defaults.steps, "octaves": defaults.octaves,
+    assert box.values() == {"steps": defaults.steps, "pattern_size": defaults.pattern_size,
                             "octave_scale": defaults.octave_scale, "step_size": defaults.step_size,
                             "jitter": defaults.jitter, "seed": defaults.seed}
     box.set_values({"steps": 3, "unknown": 1})

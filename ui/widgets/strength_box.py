@@ -1,4 +1,4 @@
-"""How hard and how widely to dream: steps, octaves, step size, jitter and the seed."""
+"""How hard and how widely to dream: steps, pattern size, step size, jitter and the seed."""
 from __future__ import annotations
 
 import random
@@ -55,8 +55,9 @@ class StrengthBox(QWidget):
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
         self.steps = _spin("steps", 1, 500, "Strength: gradient steps per octave. More steps, stronger dream.")
-        self.octaves = _spin("octaves", 1, 12, "Detail: how many scales are dreamed, small to full size. "
-                                               "More octaves grow larger shapes.")
+        self.pattern_size = _double("patternSize", 0.25, 4.0, 0.25, 2,
+                                    "How large the dream's shapes are relative to the picture; the same on "
+                                    "the preview and on the full picture, whatever its size")
         self.octave_scale = _double("octaveScale", 1.05, 3.0, 0.05, 2,
                                     "Size ratio between one octave and the next")
         self.step_size = _double("stepSize", 0.001, 0.2, 0.001, 3,
@@ -74,7 +75,7 @@ class StrengthBox(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("&Strength (steps):", self.steps)
-        form.addRow("&Octaves:", self.octaves)
+        form.addRow("Patter&n size:", self.pattern_size)
         form.addRow("Scale &between octaves:", self.octave_scale)
         form.addRow("Step si&ze:", self.step_size)
         form.addRow("&Jitter (px):", self.jitter)
@@ -95,5 +96,5 @@ class StrengthBox(QWidget):
         return {key: widget.value() for key, widget in self._fields().items()}
 
     def _fields(self) -> dict[str, Any]:
-        return {"steps": self.steps, "octaves": self.octaves, "octave_scale": self.octave_scale,
+        return {"steps": self.steps, "pattern_size": self.pattern_size, "octave_scale": self.octave_scale,
                 "step_size": self.step_size, "jitter": self.jitter, "seed": self.seed}
