@@ -26,7 +26,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from dreamlayer.engine.models import registry
-from dreamlayer.engine.objectives import layer as layer_objective
+from dreamlayer.engine.objectives import compile_objective
+from dreamlayer.objective import layer as layer_objective
 
 from . import baseline
 
@@ -79,8 +80,7 @@ def onnx_session(module: nn.Module, example: torch.Tensor):
 def measure(width: int, height: int, layer: str, repeats: int) -> dict:
     image = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     net = registry.load(MODEL, torch.device("cpu"))
-    objective = layer_objective(layer)
-    objective.prepare(net)
+    objective = compile_objective(layer_objective(layer), net)
 
     def forward() -> torch.Tensor:
         with torch.no_grad():

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from dreamlayer.objective_syntax import GRAMMAR
+from dreamlayer.objective import GRAMMAR
 from dreamlayer.settings import DreamSettings
 
 _DEFAULTS = DreamSettings()

@@ -11,6 +11,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from dreamlayer.objective import layer
 from dreamlayer.settings import DreamSettings
 
 from .devices import resolve_device
@@ -19,8 +20,7 @@ from .imageio import read_image
 from .memory import peak_gpu_bytes, peak_rss_bytes
 from .models import registry
 from .models.network import DreamNet
-from .objective_parser import parse_objective
-from .objectives import Objective, layer
+from .objectives import Scorer, compile_objective, parse
 from .octaves import resize, schedule
 from .region import as_xywh, dream_box, paste
 from .tiling import auto_tile, tiled_gradient, tiled_value
@@ -77,17 +77,13 @@ def load_guide(path: Path) -> torch.Tensor:
     return resize(tensor, (max(1, round(h * factor)), max(1, round(w * factor))))
 
 
-def build_objective(settings: DreamSettings, net: DreamNet) -> Objective:
+def build_objective(settings: DreamSettings, net: DreamNet) -> Scorer:
     """The settings' objective expression, or amplification of the chosen (or default) layers."""
     if settings.objective and settings.objective.strip():
-        objective = parse_objective(settings.objective, load_guide)
+        objective = parse(settings.objective)
     else:
-        names = settings.layers or [net.spec.default_layer]
-        objective = layer(names[0])
-        for name in names[1:]:
-            objective = objective + layer(name)
-    objective.prepare(net)
-    return objective
+        objective = sum((layer(name) for name in settings.layers or [net.spec.default_layer]), start=0.0)
+    return compile_objective(objective, net, load_guide)
 
 
 def check_settings(settings: DreamSettings) -> None:
@@ -132,7 +128,7 @@ def _fit(picture: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
     return _to_numpy(resize(torch.from_numpy(np.ascontiguousarray(picture)).permute(2, 0, 1)[None], size))
 
 
-def evaluate(net: DreamNet, objective: Objective, image: torch.Tensor, tile: int) -> float:
+def evaluate(net: DreamNet, objective: Scorer, image: torch.Tensor, tile: int) -> float:
     """The objective on a whole image (tiled like the dream, no jitter), for before/after figures.
 
     Forward only: a third of what a step costs, which matters most for previews and big photos.

@@ -1,157 +1,127 @@
-"""Dream objectives: what to make the network see more of. They compose with +, - and *.
+"""Objectives compiled for a network: a typed :mod:`dreamlayer.objective` value becomes a score.
 
-An objective names the layers it reads, is prepared once against the loaded network
-(validating channels, resolving class names, computing guide features) and then maps
-a dict of activations to a scalar to maximise.
+Compiling checks the value against the network (layers, channels, classes), loads a guide's
+features, and returns a new immutable :class:`Scorer`; the value itself is never changed, so
+one value can be compiled for several networks.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional
 
 import torch
+
+from dreamlayer import objective as spec
+from dreamlayer.objective import Objective, ObjectiveError
 
 from .errors import DreamError
 from .models.labels import find_class
 from .models.network import LOGITS, DreamNet
 
 Activations = dict[str, torch.Tensor]
+Score = Callable[[Activations], torch.Tensor]
+GuideLoader = Callable[[Path], torch.Tensor]
 
 
-class Objective:
-    """A differentiable score over activations; higher means 'more of what we asked for'."""
+@dataclass(frozen=True)
+class Scorer:
+    """A differentiable score over activations (higher: more of what was asked), and what it needs."""
 
-    def __init__(self, layers: set[str], name: str) -> None:
-        self.layers = set(layers)
-        self.name = name
+    objective: Objective  # as compiled: class names resolved, guide layers filled in
+    layers: frozenset[str]
+    score: Score
+    classes: tuple[int, ...] = ()  # class indices the objective raises, for reports
 
-    def prepare(self, net: DreamNet) -> None:
-        """Check against the network and precompute what is needed; called once per dream."""
-        for layer in self.layers:
-            net.check_layer(layer)
-
-    def __call__(self, acts: Activations) -> torch.Tensor:
-        raise NotImplementedError
-
-    def __add__(self, other: "Objective") -> "Objective":
-        return _Sum([(1.0, self), (1.0, other)])
-
-    def __sub__(self, other: "Objective") -> "Objective":
-        return _Sum([(1.0, self), (-1.0, other)])
-
-    def __neg__(self) -> "Objective":
-        return _Sum([(-1.0, self)])
-
-    def __mul__(self, weight: float) -> "Objective":
-        return _Sum([(float(weight), self)])
-
-    __rmul__ = __mul__
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-class _Sum(Objective):
-    def __init__(self, terms: list[tuple[float, Objective]]) -> None:
-        flat: list[tuple[float, Objective]] = []
-        for weight, term in terms:
-            if isinstance(term, _Sum):
-                flat += [(weight * w, t) for w, t in term.terms]
-            else:
-                flat.append((weight, term))
-        self.terms = flat
-        name = " ".join(f"{'-' if w < 0 else '+'} {'' if abs(w) == 1 else f'{abs(w):g}*'}{t.name}"
-                        for w, t in flat)
-        super().__init__(set().union(*(t.layers for _, t in flat)), name.removeprefix("+ "))
-
-    def prepare(self, net: DreamNet) -> None:
-        for _, term in self.terms:
-            term.prepare(net)
-        self.layers = set().union(*(t.layers for _, t in self.terms))  # guides pick their layer late
+    @property
+    def name(self) -> str:
+        return self.objective.text()
 
     def __call__(self, acts: Activations) -> torch.Tensor:
-        return sum(w * t(acts) for w, t in self.terms)
+        return self.score(acts)
 
 
-class _Simple(Objective):
-    def __init__(self, layer: str, name: str, score: Callable[[torch.Tensor], torch.Tensor],
-                 channel: Optional[int] = None) -> None:
-        super().__init__({layer}, name)
-        self.layer, self.score, self.channel = layer, score, channel
-
-    def prepare(self, net: DreamNet) -> None:
-        super().prepare(net)
-        if self.channel is not None:
-            channels = net.shape(self.layer).channels
-            if not 0 <= self.channel < channels:
-                raise DreamError(f"channel {self.channel} out of range for {self.layer}: "
-                                 f"it has channels 0..{channels - 1}")
-
-    def __call__(self, acts: Activations) -> torch.Tensor:
-        return self.score(acts[self.layer])
+def parse(text: str) -> Objective:
+    """Parse an expression, with the engine's error type for its callers."""
+    try:
+        return spec.parse(text)
+    except ObjectiveError as exc:
+        raise DreamError(str(exc)) from None
 
 
-def layer(name: str) -> Objective:
-    """Amplify a whole layer: 'whatever you see there, I want more of it' (mean squared activation)."""
-    return _Simple(name, name, lambda a: a.pow(2).mean())
+def _check_channel(net: DreamNet, layer: str, channel: int) -> None:
+    channels = net.shape(layer).channels
+    if not 0 <= channel < channels:
+        raise DreamError(f"channel {channel} out of range for {layer}: it has channels 0..{channels - 1}")
 
 
-def channel(name: str, index: int) -> Objective:
-    """Excite one feature channel everywhere in the image."""
-    return _Simple(name, f"{name}:{index}", lambda a: a[:, index].mean(), channel=index)
+def _layer(name: str) -> Score:
+    return lambda acts: acts[name].pow(2).mean()
 
 
-def neuron(name: str, index: int, x: float = 0.5, y: float = 0.5) -> Objective:
-    """Excite one channel at one position, given as fractions of the layer's width and height."""
-    def score(a: torch.Tensor) -> torch.Tensor:
+def _channel(name: str, index: int) -> Score:
+    return lambda acts: acts[name][:, index].mean()
+
+
+def _neuron(name: str, index: int, x: float, y: float) -> Score:
+    def score(acts: Activations) -> torch.Tensor:
+        a = acts[name]
         h, w = a.shape[-2:]
         return a[:, index, round(y * (h - 1)), round(x * (w - 1))].mean()
 
-    return _Simple(name, f"{name}:{index}@{x:g},{y:g}", score, channel=index)
+    return score
 
 
-class _ClassLogit(Objective):
-    def __init__(self, query: str) -> None:
-        super().__init__({LOGITS}, f"class:{query}")
-        self.query = query
-        self.index: Optional[int] = None
+def _guide(name: str, features: torch.Tensor) -> Score:
+    """Each position of each picture is pulled towards the guide feature it already resembles most
+    (the 2015 'controlling dreams' trick); the batch's pictures are scored alike and averaged."""
+    def score(acts: Activations) -> torch.Tensor:
+        a = acts[name].flatten(2)  # B x C x M
+        best = torch.einsum("bcm,cn->bmn", a, features).argmax(dim=2)  # B x M: closest guide feature
+        return (a * features[:, best].permute(1, 0, 2)).sum(1).mean()
 
-    def prepare(self, net: DreamNet) -> None:
-        self.index = find_class(self.query, net.spec.labels())
-        self.name = f"class:{net.spec.labels()[self.index]}"
-
-    def __call__(self, acts: Activations) -> torch.Tensor:
-        return acts[LOGITS][:, self.index].mean()
+    return score
 
 
-def class_logit(query: str | int) -> Objective:
-    """Raise the logit of an ImageNet class, given by index or (forgiving) name."""
-    return _ClassLogit(str(query))
-
-
-class _Guide(Objective):
-    """Make the image see what a guide picture shows: each position is pulled towards the guide
-    feature it already resembles most (the 2015 'controlling dreams' trick)."""
-
-    def __init__(self, picture: torch.Tensor, layer_name: Optional[str], label: str) -> None:
-        super().__init__(set(), f"guide:{label}")
-        self.picture = picture
-        self.layer = layer_name
-        self.features: Optional[torch.Tensor] = None
-
-    def prepare(self, net: DreamNet) -> None:
-        self.layer = self.layer or net.spec.default_layer
-        self.layers = {self.layer}
-        super().prepare(net)
+def _compile_term(term: spec.Term, net: DreamNet, load_guide: Optional[GuideLoader]
+                  ) -> tuple[spec.Term, str, Score, Optional[int]]:
+    if isinstance(term, spec.Layer):
+        net.check_layer(term.layer)
+        return term, term.layer, _layer(term.layer), None
+    if isinstance(term, (spec.Channel, spec.Neuron)):
+        net.check_layer(term.layer)
+        _check_channel(net, term.layer, term.channel)
+        if isinstance(term, spec.Channel):
+            return term, term.layer, _channel(term.layer, term.channel), None
+        return term, term.layer, _neuron(term.layer, term.channel, term.x, term.y), None
+    if isinstance(term, spec.ClassLogit):
+        labels = net.spec.labels()
+        index = find_class(term.label, labels)
+        return spec.ClassLogit(labels[index]), LOGITS, lambda acts: acts[LOGITS][:, index].mean(), index
+    if isinstance(term, spec.Guide):
+        if load_guide is None:
+            raise DreamError("guide objectives need a guide loader here")
+        name = term.layer or net.spec.default_layer
+        net.check_layer(name)
         with torch.no_grad():
-            act = net.activations(self.picture.to(net.device), {self.layer})[self.layer]
-        self.features = act[0].flatten(1)  # C x N
-
-    def __call__(self, acts: Activations) -> torch.Tensor:
-        a = acts[self.layer][0].flatten(1)  # C x M
-        best = (a.t() @ self.features).argmax(dim=1)  # for each position, the closest guide feature
-        return (a * self.features[:, best]).sum(0).mean()
+            act = net.activations(load_guide(Path(term.path)).to(net.device), {name})[name]
+        return spec.Guide(term.path, name), name, _guide(name, act[0].flatten(1)), None
+    raise DreamError(f"unknown objective term {term!r}")
 
 
-def guide(picture: torch.Tensor, layer_name: Optional[str] = None, label: str = "image") -> Objective:
-    """A guide image (1x3xHxW in [0, 1]) whose features the dream should take on."""
-    return _Guide(picture, layer_name, label)
+def compile_objective(objective: Objective, net: DreamNet, load_guide: Optional[GuideLoader] = None) -> Scorer:
+    """``objective`` as a score over ``net``'s activations; a one-line DreamError for anything the
+    network cannot do (no such layer, channel out of range, unknown class)."""
+    if not objective.terms():
+        raise DreamError(f"the objective {objective.text()!r} names no layer, channel, class or guide to dream of")
+    compiled = [(weight, *_compile_term(term, net, load_guide)) for weight, term in objective.terms()]
+    scores = [(weight, score) for weight, _, _, score, _ in compiled]
+    constant = objective.constant
+
+    def total(acts: Activations) -> torch.Tensor:
+        value = sum(weight * score(acts) for weight, score in scores)
+        return value + constant if constant else value
+
+    resolved = spec.Sum.of(tuple((weight, term) for weight, term, _, _, _ in compiled), constant)
+    return Scorer(resolved, frozenset(layer for _, _, layer, _, _ in compiled), total,
+                  tuple(index for _, _, _, _, index in compiled if index is not None))

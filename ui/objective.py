@@ -1,7 +1,7 @@
 """The dialog's dream modes written as objective expressions, and a layer name for the result.
 
 The dialog offers four plain choices; the engine understands one expression language
-(see ``dreamlayer.engine.objective_parser``). This module is the one place that maps between them.
+(see ``dreamlayer.objective``). This module is the one place that maps between them.
 """
 from __future__ import annotations
 

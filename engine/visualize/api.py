@@ -10,16 +10,17 @@ from typing import Callable, Optional, Union
 import numpy as np
 import torch
 
+from dreamlayer.objective import class_logit
+
 from ..devices import resolve_device
-from ..deepdream import load_guide
+from ..deepdream import evaluate, load_guide
 from ..errors import DreamError
 from ..imageio import read_image
 from ..models import registry
-from ..models.labels import find_class
 from ..models.network import LOGITS, DreamNet
-from ..objective_parser import parse_objective
-from ..objectives import Objective, class_logit
+from ..objectives import Scorer, compile_objective, parse
 from ..octaves import resize
+from ..tiling import auto_tile
 from . import regularizers
 from .param import image_param
 from .render import ProgressCallback, render, to_numpy
@@ -105,14 +106,10 @@ def check_settings(settings: VisualizeSettings) -> None:
             raise DreamError(f"{name} weight must be 0 or more, not {getattr(settings, name)}")
 
 
-def build_objective(settings: VisualizeSettings, net: DreamNet) -> Objective:
-    """The prepared objective: the class shortcut or the expression, in the dream's language."""
-    if settings.class_name:
-        objective = class_logit(find_class(str(settings.class_name), net.spec.labels()))
-    else:
-        objective = parse_objective(settings.objective, load_guide)
-    objective.prepare(net)
-    return objective
+def build_objective(settings: VisualizeSettings, net: DreamNet) -> Scorer:
+    """The compiled objective: the class shortcut or the expression, in the dream's language."""
+    objective = class_logit(str(settings.class_name)) if settings.class_name else parse(settings.objective or "")
+    return compile_objective(objective, net, load_guide)
 
 
 def start_image(start: str, size: int) -> Optional[torch.Tensor]:
@@ -135,11 +132,6 @@ def penalties(settings: VisualizeSettings) -> list[regularizers.Penalty]:
     return [make(weight) for weight, make in chosen if weight > 0]
 
 
-def _class_indices(objective: Objective) -> list[int]:
-    terms = getattr(objective, "terms", [(1.0, objective)])
-    return [term.index for _, term in terms if getattr(term, "index", None) is not None]
-
-
 def class_scores(net: DreamNet, image: torch.Tensor, targets: list[int]) -> tuple[list[ClassScore], list[ClassScore]]:
     """Softmax probability and rank of ``targets`` on ``image``, and the network's top 5."""
     with torch.no_grad():
@@ -154,19 +146,16 @@ def class_scores(net: DreamNet, image: torch.Tensor, targets: list[int]) -> tupl
     return [score(i) for i in targets], [score(i) for i in order[:5]]
 
 
-def evaluate(net: DreamNet, objective: Objective, image: torch.Tensor) -> float:
-    with torch.no_grad():
-        return float(objective(net.activations(image.to(net.device), objective.layers)))
-
-
-def summarize(net: DreamNet, objective: Objective, settings: VisualizeSettings, before: torch.Tensor,
+def summarize(net: DreamNet, objective: Scorer, settings: VisualizeSettings, before: torch.Tensor,
               after: torch.Tensor, started: float) -> VisualizeResult:
     """The result of a method: figures on the start and finished pictures (1 x 3 x H x W in [0, 1])."""
-    targets, top5 = class_scores(net, after, _class_indices(objective))
+    targets, top5 = class_scores(net, after, list(objective.classes))
     height, width = after.shape[-2:]
     return VisualizeResult(
-        image=to_numpy(after), objective=objective.name, objective_before=evaluate(net, objective, before),
-        objective_after=evaluate(net, objective, after), seconds=time.perf_counter() - started,
+        image=to_numpy(after), objective=objective.name,
+        objective_before=evaluate(net, objective, before.to(net.device), auto_tile(None)),
+        objective_after=evaluate(net, objective, after.to(net.device), auto_tile(None)),
+        seconds=time.perf_counter() - started,
         steps=settings.steps, model=settings.model, method=settings.method, device=str(net.device),
         width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings))
 

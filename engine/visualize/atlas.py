@@ -19,12 +19,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from dreamlayer import objective
+
 from ..cache import cache_dir
 from ..devices import resolve_device
 from ..errors import DreamError
 from ..models import registry
 from ..models.network import DreamNet
-from ..objectives import Objective, layer as layer_objective
+from ..objectives import Scorer, compile_objective
 from .param import image_param
 from .render import render
 from .sheet import contact_sheet, to_pil
@@ -75,25 +77,22 @@ def parse_channels(text: str, count: int) -> list[int]:
     return list(dict.fromkeys(channels))
 
 
-class _EachChannel(Objective):
+def _each_channel(layer: str, channels: Sequence[int]) -> Scorer:
     """Picture i of the batch excites ``channels[i]``; the pictures do not interact."""
+    chosen = torch.tensor(list(channels))
 
-    def __init__(self, layer: str, channels: Sequence[int]) -> None:
-        super().__init__({layer}, f"{layer}:each")
-        self.layer = layer
-        self.channels = torch.tensor(list(channels))
-
-    def __call__(self, acts: dict[str, torch.Tensor]) -> torch.Tensor:
-        a = acts[self.layer]
-        picked = a[torch.arange(len(self.channels)), self.channels.to(a.device)]
+    def score(acts: dict[str, torch.Tensor]) -> torch.Tensor:
+        a = acts[layer]
+        picked = a[torch.arange(len(chosen)), chosen.to(a.device)]
         return picked.flatten(1).mean(1).sum()
 
+    return Scorer(sum((objective.channel(layer, c) for c in channels), start=0.0), frozenset({layer}), score)
 
-def _paint(net: DreamNet, objective: Objective, seeds: Sequence[int], settings: AtlasSettings) -> torch.Tensor:
-    objective.prepare(net)
+
+def _paint(net: DreamNet, scorer: Scorer, seeds: Sequence[int], settings: AtlasSettings) -> torch.Tensor:
     param = image_param(settings.size, settings.size, kind=settings.param, decorrelate=settings.decorrelate,
                         batch=len(seeds), generator=[torch.Generator().manual_seed(s) for s in seeds])
-    return render(net, objective, param, steps=settings.steps, lr=settings.lr,
+    return render(net, scorer, param, steps=settings.steps, lr=settings.lr,
                   transforms=standard(settings.size, settings.transforms),
                   generator=torch.Generator().manual_seed(settings.seed))
 
@@ -124,7 +123,7 @@ def channel_pictures(model: str, layer: str, channels: Sequence[int], settings: 
         for start in range(0, len(todo), BATCH):
             batch = todo[start:start + BATCH]
             chans = [c for c, _ in batch]
-            images = _paint(net, _EachChannel(layer, chans), [settings.seed * 100_003 + c for c in chans], settings)
+            images = _paint(net, _each_channel(layer, chans), [settings.seed * 100_003 + c for c in chans], settings)
             for image, (_, path) in zip(images, batch):
                 _save(image, path)
             if progress:
@@ -141,7 +140,7 @@ def layer_pictures(model: str, settings: AtlasSettings = AtlasSettings(), device
         path = cache_path(model, name, None, settings)
         if not path.is_file():
             net = registry.load(model, resolve_device(device))
-            _save(_paint(net, layer_objective(name), [settings.seed], settings)[0], path)
+            _save(_paint(net, compile_objective(objective.layer(name), net), [settings.seed], settings)[0], path)
         result.append((name, path))
         if progress:
             progress(i + 1, len(layers))

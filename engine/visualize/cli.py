@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Sequence
 
-from dreamlayer.objective_syntax import GRAMMAR
+from dreamlayer.objective import GRAMMAR
 
 from .settings import PARAMETRIZATIONS, TRANSFORM_NAMES, AtlasSettings, VisualizeSettings
 

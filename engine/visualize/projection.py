@@ -19,11 +19,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from dreamlayer.objective import Channel, ClassLogit
+
 from ..devices import resolve_device
 from ..errors import DreamError
 from ..models import registry
 from ..models.network import LOGITS, DreamNet
-from ..objectives import Objective
+from ..objectives import Scorer
 from .api import VisualizeResult, build_objective, summarize
 from .render import ProgressCallback
 from .settings import VisualizeSettings
@@ -116,17 +118,15 @@ def project_class(net: DreamNet, class_index: int, size: int, *, damping: float 
     return project(net, LOGITS, class_index, size, damping=damping)
 
 
-def _target(objective: Objective) -> tuple[str, int]:
+def _target(objective: Scorer, net: DreamNet) -> tuple[str, int]:
     """(layer, unit) of a one-class or one-channel objective; anything else cannot be projected."""
-    terms = getattr(objective, "terms", None)
-    if terms and len(terms) == 1 and terms[0][0] > 0:
-        objective = terms[0][1]
-    index = getattr(objective, "index", None)
-    if index is not None:
-        return LOGITS, index
-    layer, channel = getattr(objective, "layer", None), getattr(objective, "channel", None)
-    if layer is not None and channel is not None and "@" not in objective.name:
-        return layer, channel
+    terms = objective.objective.terms()
+    if len(terms) == 1 and terms[0][0] > 0:
+        term = terms[0][1]
+        if isinstance(term, ClassLogit):
+            return LOGITS, net.spec.labels().index(term.label)
+        if isinstance(term, Channel):
+            return term.layer, term.channel
     raise DreamError(f"projection paints one class or one unit (e.g. --class 3 or --objective hidden:5), "
                      f"not {objective.name}")
 
@@ -136,7 +136,7 @@ def projection(settings: VisualizeSettings, progress: Optional[ProgressCallback]
     started = time.perf_counter()
     net = registry.load(settings.model, resolve_device(settings.device))
     objective = build_objective(settings, net)
-    layer, unit = _target(objective)
+    layer, unit = _target(objective, net)
     size = settings.size or net.spec.input_size
     picture = project(net, layer, unit, size)
     blank = torch.ones(1, 3, size, size, device=net.device)

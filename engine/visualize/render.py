@@ -10,7 +10,7 @@ import torch
 from ..deepdream import Progress
 from ..errors import DreamCancelled
 from ..models.network import DreamNet
-from ..objectives import Objective
+from ..objectives import Scorer
 from .param import ImageParam
 from .regularizers import Penalty
 from .transforms import Transform, compose
@@ -23,7 +23,7 @@ def to_numpy(image: torch.Tensor) -> np.ndarray:
     return image[0].detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy()
 
 
-def render(net: DreamNet, objective: Objective, param: ImageParam, *, steps: int, lr: float = 0.05,
+def render(net: DreamNet, objective: Scorer, param: ImageParam, *, steps: int, lr: float = 0.05,
            transforms: Sequence[Transform] = (), penalties: Sequence[Penalty] = (), views: int = 1,
            generator: Optional[torch.Generator] = None,
            progress: Optional[ProgressCallback] = None) -> torch.Tensor:
