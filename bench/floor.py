@@ -19,17 +19,19 @@ import warnings
 from pathlib import Path
 from typing import Callable, Optional
 
-from dreamlayer.engine import runtime  # noqa: F401  (first: it sets the process up before torch loads)
+from dreamlayer.engine import runtime
 
-import torch
-from torch import nn
-from torch.nn import functional as F
+runtime.configure()  # first: it sets the process up before torch loads
 
-from dreamlayer.engine.models import registry
-from dreamlayer.engine.objectives import compile_objective
-from dreamlayer.objective import layer as layer_objective
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn import functional as F  # noqa: E402
 
-from . import baseline
+from dreamlayer.engine.models import registry  # noqa: E402
+from dreamlayer.engine.objectives import compile_objective  # noqa: E402
+from dreamlayer.objective import layer as layer_objective  # noqa: E402
+
+from . import baseline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "efficientnet-lite0"

@@ -148,8 +148,6 @@ def run_baseline(case: Case) -> dict[str, Any]:
 
 
 def run_peak() -> dict[str, Any]:
-    from dreamlayer.engine import dream  # noqa: F401  - the same process tuning as the dream runs
-
     from dreamlayer.engine.devices import resolve_device
 
     from .peak import matmul_peak
@@ -162,6 +160,10 @@ def main(argv: list[str]) -> int:
         tree.use_tree(Path(os.environ[tree.ENV]))
     job = json.loads(argv[0])
     kind = job["kind"]
+    if kind in ("dreamlayer", "peak"):
+        from dreamlayer.engine import runtime
+
+        runtime.configure()  # what the command line and the engine process do
     if kind == "peak":
         figures = run_peak()
     elif kind in ("dreamlayer", "baseline"):

@@ -37,6 +37,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    from dreamlayer.engine import runtime
+
+    runtime.configure()  # before any command imports torch
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

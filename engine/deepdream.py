@@ -1,8 +1,6 @@
 """The dream itself: gradient ascent on the image, octave by octave, with jitter, tiles and a mask."""
 from __future__ import annotations
 
-from . import runtime  # first: it sets up threads and memory before torch loads
-
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,6 +12,7 @@ import torch
 from dreamlayer.objective import layer
 from dreamlayer.settings import DreamSettings
 
+from . import runtime
 from .devices import resolve_device
 from .errors import DreamCancelled, DreamError
 from .imageio import read_image

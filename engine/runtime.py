@@ -1,4 +1,5 @@
-"""Process-wide settings that make dreaming fast; imported by the engine before torch.
+"""Process-wide settings that make dreaming fast, applied by the command line and the engine
+process with :func:`configure` before torch loads; a Python API user's process is left as it is.
 
 Each was measured with ``python -m bench --ablations`` (bench/results/ablations-*.json). An explicit
 setting by the user (environment variable) always wins.
@@ -9,13 +10,6 @@ import ctypes
 import os
 import sys
 from typing import Optional
-
-if "torch" not in sys.modules:
-    # Idle OpenMP threads sleep instead of spinning. With spinning, any other busy process (the
-    # editor, a second dream) turns every barrier of every operator into a wait for a
-    # descheduled spinner: steps ran 4x slower on a loaded 2-core machine. OpenMP reads this
-    # once, when torch loads it, hence "before torch".
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc mallopt() parameters
 
@@ -33,14 +27,22 @@ def _glibc() -> Optional[ctypes.CDLL]:
 _LIBC = _glibc()
 _HEAP_BLOCKS = 32 << 20  # activations of a default 512 px tile are at most 25 MB
 
-if _LIBC is not None:
-    # glibc hands every freed block above a few MB straight back to the kernel, so each step
-    # page-faulted all its activations in again; the kernel zeroing pages cost as much CPU as
-    # the network itself at 1024 px. Blocks up to tile-activation size now stay for the next
-    # step; bigger ones (a 12 MP picture is 144 MB) still go back at once, since in the heap
-    # they fragment it and raise the peak. release_memory() returns the rest when a dream ends.
-    _LIBC.mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCKS)
-    _LIBC.mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1)
+def configure() -> None:
+    """Tune this process for dreaming; call it before anything imports torch."""
+    if "torch" not in sys.modules:
+        # Idle OpenMP threads sleep instead of spinning. With spinning, any other busy process (the
+        # editor, a second dream) turns every barrier of every operator into a wait for a
+        # descheduled spinner: steps ran 4x slower on a loaded 2-core machine. OpenMP reads this
+        # once, when torch loads it, hence "before torch".
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if _LIBC is not None:
+        # glibc hands every freed block above a few MB straight back to the kernel, so each step
+        # page-faulted all its activations in again; the kernel zeroing pages cost as much CPU as
+        # the network itself at 1024 px. Blocks up to tile-activation size now stay for the next
+        # step; bigger ones (a 12 MP picture is 144 MB) still go back at once, since in the heap
+        # they fragment it and raise the peak. release_memory() returns the rest when a dream ends.
+        _LIBC.mallopt(_M_MMAP_THRESHOLD, _HEAP_BLOCKS)
+        _LIBC.mallopt(_M_TRIM_THRESHOLD, (1 << 31) - 1)
 
 
 def release_memory() -> None:

@@ -27,6 +27,8 @@ from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import Message, ProtocolError
 from dreamlayer.settings import DreamSettings
 
+from . import runtime
+
 log = logging.getLogger("dreamlayer.worker")
 PULL_POLL_S = 0.25
 
@@ -421,6 +423,7 @@ def _claim_stdout() -> BinaryIO:
 
 
 def main() -> int:
+    runtime.configure()
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dreamlayer.worker: %(message)s")
     outbox = Outbox(_claim_stdout())
     worker = Worker(outbox)
