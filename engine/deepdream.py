@@ -15,13 +15,13 @@ from dreamlayer.settings import DreamSettings
 from . import runtime
 from .devices import resolve_device
 from .errors import DreamCancelled, DreamError
-from .imageio import read_image
 from .memory import peak_gpu_bytes, peak_rss_bytes
 from .models import registry
 from .models.network import DreamNet
 from .objectives import Scorer, compile_objective, parse
 from .octaves import resize, schedule
 from .region import as_xywh, dream_box, paste
+from .tensors import read_fitted, to_numpy, to_tensor
 from .tiling import auto_tile, tiled_gradient, tiled_value
 
 GUIDE_SIDE = 320  # guides are shrunk to about this size: features, not pixels, matter
@@ -69,11 +69,7 @@ class DreamResult:
 
 def load_guide(path: Path) -> torch.Tensor:
     """A guide picture as a 1x3xHxW tensor, shrunk so its longer side is at most GUIDE_SIDE."""
-    rgb = read_image(path).rgb
-    tensor = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
-    h, w = tensor.shape[-2:]
-    factor = min(1.0, GUIDE_SIDE / max(h, w))
-    return resize(tensor, (max(1, round(h * factor)), max(1, round(w * factor))))
+    return read_fitted(path, GUIDE_SIDE, enlarge=False)
 
 
 def build_objective(settings: DreamSettings, net: DreamNet) -> Scorer:
@@ -109,14 +105,7 @@ def _check_input(image: np.ndarray, mask: Optional[np.ndarray]) -> None:
 
 
 def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
-    tensor = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).permute(2, 0, 1)[None].to(device)
-    if mask is None:
-        return tensor, None
-    return tensor, torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None, None].to(device)
-
-
-def _to_numpy(tensor: torch.Tensor) -> np.ndarray:
-    return tensor[0].permute(1, 2, 0).clamp(0, 1).cpu().numpy()
+    return to_tensor(image).to(device), None if mask is None else to_tensor(mask).to(device)
 
 
 def _fit(picture: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
@@ -124,7 +113,7 @@ def _fit(picture: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
     size = (box[0].stop - box[0].start, box[1].stop - box[1].start)
     if picture.shape[:2] == size:
         return picture
-    return _to_numpy(resize(torch.from_numpy(np.ascontiguousarray(picture)).permute(2, 0, 1)[None], size))
+    return to_numpy(resize(to_tensor(picture), size))
 
 
 def evaluate(net: DreamNet, objective: Scorer, image: torch.Tensor, tile: int) -> float:
@@ -201,7 +190,7 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
             if progress is not None:
                 snapshot = picture
                 keep_going = progress(Progress(step, total, octave, len(sizes), value,
-                                               time.perf_counter() - started, lambda s=snapshot: _to_numpy(s)))
+                                               time.perf_counter() - started, lambda s=snapshot: to_numpy(s)))
                 if keep_going is False:
                     raise DreamCancelled(f"cancelled at step {step} of {total}")
         if octave + 1 < len(sizes) or size != (height, width):
@@ -212,7 +201,7 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
         picture = torch.lerp(base, picture, mask_t)  # exactly ``base`` where the mask is 0
     after = evaluate(net, objective, picture, tile)
     return DreamResult(
-        image=_to_numpy(picture), objective=objective.name, objective_before=before, objective_after=after,
+        image=to_numpy(picture), objective=objective.name, objective_before=before, objective_after=after,
         seconds=time.perf_counter() - started, steps=total, peak_rss_bytes=peak_rss_bytes(),
         peak_gpu_bytes=peak_gpu_bytes(device), model=settings.model, layers=sorted(objective.layers),
         device=str(device), width=int(width), height=int(height))

@@ -6,11 +6,8 @@ from typing import Callable
 
 import torch
 
-# px: tiles hold at most DEFAULT_TILE**2 pixels. About 0.2 MP per tile was fastest on a 2-core
-# CPU with a 32 MB L3 (per step: 1024x768 as 4 tiles 215 ms, as 2 tiles 260 ms; 731x548 as 2
-# tiles 109 ms, as 4 tiles 126 ms; 522x391 as 1 tile 54 ms, as 2 tiles 66 ms), and it keeps a
-# 4000x3000 photo well under 2 GiB with the default model.
-DEFAULT_TILE = 460
+from dreamlayer.settings import DEFAULT_TILE
+
 MIN_TILE = 64
 MAX_TILE_ASPECT = 2.0  # thin tiles see little context across and lose speed
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from dreamlayer.engine.tiling import DEFAULT_TILE, MAX_TILE_ASPECT, grid, tiled_gradient, tiles
+from dreamlayer.engine.tiling import MAX_TILE_ASPECT, grid, tiled_gradient, tiles
+from dreamlayer.settings import DEFAULT_TILE
 
 
 @pytest.mark.parametrize("height,width", [(768, 1024), (548, 731), (391, 522), (3000, 4000), (2143, 2857),

@@ -15,15 +15,14 @@ from dreamlayer.objective import class_logit
 from ..devices import resolve_device
 from ..deepdream import evaluate, load_guide
 from ..errors import DreamError
-from ..imageio import read_image
 from ..models import registry
 from ..models.network import LOGITS, DreamNet
 from ..objectives import Scorer, compile_objective, parse
-from ..octaves import resize
+from ..tensors import read_fitted, to_numpy
 from ..tiling import auto_tile
 from . import regularizers
 from .param import image_param
-from .render import ProgressCallback, render, to_numpy
+from .render import ProgressCallback, render
 from .settings import PARAMETRIZATIONS, STARTS, VisualizeSettings
 from .transforms import standard
 
@@ -119,11 +118,7 @@ def start_image(start: str, size: int) -> Optional[torch.Tensor]:
     path = Path(start)
     if not path.exists():
         raise DreamError(f"--from must be grey, noise or a picture; {start} is none of these")
-    rgb = read_image(path).rgb
-    tensor = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None]
-    h, w = tensor.shape[-2:]
-    factor = size / max(h, w)
-    return resize(tensor, (max(8, round(h * factor)), max(8, round(w * factor))))
+    return read_fitted(path, size, enlarge=True, smallest=8)
 
 
 def penalties(settings: VisualizeSettings) -> list[regularizers.Penalty]:

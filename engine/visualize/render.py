@@ -11,6 +11,7 @@ from ..deepdream import Progress
 from ..errors import DreamCancelled
 from ..models.network import DreamNet
 from ..objectives import Scorer
+from ..tensors import to_numpy
 from .param import ImageParam
 from .regularizers import Penalty
 from .transforms import Transform, compose
@@ -18,12 +19,7 @@ from .transforms import Transform, compose
 ProgressCallback = Callable[[Progress], Optional[bool]]
 
 
-def to_numpy(image: torch.Tensor) -> np.ndarray:
-    """The first picture of a batch as float32 H x W x C in [0, 1]."""
-    return image[0].detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy()
-
-
-def render(net: DreamNet, objective: Scorer, param: ImageParam, *, steps: int, lr: float = 0.05,
+def render(net: DreamNet, objective: Scorer, param: ImageParam, *, steps: int, lr: float,
            transforms: Sequence[Transform] = (), penalties: Sequence[Penalty] = (), views: int = 1,
            generator: Optional[torch.Generator] = None,
            progress: Optional[ProgressCallback] = None) -> torch.Tensor:

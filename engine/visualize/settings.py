@@ -10,6 +10,7 @@ from dreamlayer.settings import DEFAULT_MODEL
 TRANSFORM_NAMES = ("pad", "jitter", "scale", "rotate")
 PARAMETRIZATIONS = ("fourier", "pixel")
 STARTS = ("grey", "noise")  # or the path of a picture
+LEARNING_RATE = 0.05  # Adam's, on the parametrization; the same for visualizations and atlases
 
 
 @dataclass
@@ -22,7 +23,7 @@ class VisualizeSettings:
     start: str = "noise"  # "grey", "noise" or the path of a picture
     size: Optional[int] = None  # px; None: the model's input size. A start picture keeps its aspect.
     steps: int = 256
-    lr: float = 0.05  # Adam's learning rate on the parametrization
+    lr: float = LEARNING_RATE
     seed: int = 0
     param: str = "fourier"  # "fourier" or "pixel"
     decorrelate: bool = True  # optimise in decorrelated colour
@@ -41,7 +42,7 @@ class AtlasSettings:
 
     size: int = 128
     steps: int = 128
-    lr: float = 0.05
+    lr: float = LEARNING_RATE
     seed: int = 0
     param: str = "fourier"
     decorrelate: bool = True
