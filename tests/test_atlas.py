@@ -14,6 +14,8 @@ from dreamlayer.engine.visualize import AtlasSettings, atlas
 from dreamlayer.engine.visualize.cli import register
 from dreamlayer.engine.visualize.sheet import contact_sheet
 
+pytestmark = pytest.mark.numeric
+
 MODEL = "efficientnet-lite0"
 TINY = AtlasSettings(size=32, steps=4)
 

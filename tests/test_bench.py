@@ -22,6 +22,8 @@ from bench.cases import FULL, QUICK  # noqa: E402
 from bench.flops import forward_flops, schedule_flops, step_flops  # noqa: E402
 from dreamlayer.engine.octaves import octave_sizes  # noqa: E402
 
+pytestmark = pytest.mark.bench
+
 
 def test_forward_flops_counts_multiply_adds_of_every_layer_that_runs():
     net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.Conv2d(8, 8, 3, padding=1, groups=8),
@@ -44,6 +46,7 @@ def test_truncated_work_grows_with_depth_and_tiles_add_little():
     assert mid <= tiled < 1.1 * mid
 
 
+@pytest.mark.numeric  # the gain ratio
 def test_quick_benchmark_writes_figures_and_ratios(tmp_path):
     out = tmp_path / "bench.json"
     on_cpu = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # where the baseline runs, so the two gains are comparable
@@ -103,6 +106,7 @@ def test_engine_option_imports_the_other_tree(tmp_path):
     assert Path(tiling).resolve() == (tmp_path / "engine" / "tiling.py").resolve()
 
 
+@pytest.mark.numeric  # the engine's objective against ONNX Runtime's
 def test_floor_runs_the_same_network_in_onnx_runtime(tmp_path):
     """The floor's ONNX Runtime forward is the engine's network: the same objective, to float error."""
     out = tmp_path / "floor.json"

@@ -16,6 +16,8 @@ from dreamlayer.engine.models.network import LOGITS, DreamNet, build_network
 from dreamlayer.engine.visualize.projection import damped_pinv, project, project_class, projection
 from dreamlayer.engine.visualize.settings import VisualizeSettings
 
+pytestmark = pytest.mark.numeric
+
 TRAIN_SCRIPT = Path(__file__).resolve().parent.parent / "tools" / "train_digits.py"
 
 

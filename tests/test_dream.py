@@ -11,6 +11,8 @@ from dreamlayer.engine.imageio import quantize
 from dreamlayer.engine.models import registry
 from dreamlayer.settings import DreamSettings
 
+pytestmark = pytest.mark.numeric
+
 FAST = dict(octaves=2, steps=3)  # small pictures and few steps keep the tests fast
 SAME_BYTES = dict(device="cpu")  # a GPU without deterministic algorithms may add sums in another order each run
 

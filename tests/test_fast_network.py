@@ -15,6 +15,8 @@ from dreamlayer.engine.models.network import DreamNet
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a folder of the checkout, not a package
 from bench import baseline  # noqa: E402
 
+pytestmark = pytest.mark.numeric
+
 MODEL = "efficientnet-lite0"
 LAYER = "blocks.9"
 

@@ -16,6 +16,8 @@ from dreamlayer.engine.models.labels import find_class, imagenet_labels
 from dreamlayer.engine.objective_parser import parse_objective
 from dreamlayer.settings import DreamSettings
 
+pytestmark = pytest.mark.numeric
+
 
 def parse(text: str):
     return parse_objective(text, load_guide)
