@@ -1,6 +1,8 @@
-"""Shared fixtures: small real photos and an isolated weight cache."""
+"""Shared fixtures: small real photos, an isolated weight cache, and a guard against leaked process state."""
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,3 +31,40 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("DREAMLAYER_CACHE", str(folder))
     return folder
+
+
+# Set by pytest for each test, and by torch itself the first time it needs its compile cache.
+OWN_VARIABLES = {"PYTEST_CURRENT_TEST", "TORCHINDUCTOR_CACHE_DIR"}
+
+
+def _environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in OWN_VARIABLES}
+
+
+@pytest.fixture(autouse=True)
+def process_state_is_left_as_found():
+    """Fail the test that changes torch's thread counts or the environment, and put them back.
+
+    Such a change leaks into every later test: the digits training once set one thread for the
+    rest of the run, so a later test passed or failed depending on the order. monkeypatch's
+    changes are undone before this runs.
+    """
+    environment = _environment()
+    torch = sys.modules.get("torch")  # not imported here: the engine sets OpenMP's policy before torch loads
+    threads = (torch.get_num_threads(), torch.get_num_interop_threads()) if torch else None
+    yield
+    leaks = []
+    now = _environment()
+    if now != environment:
+        changed = sorted(k for k in environment.keys() | now.keys() if environment.get(k) != now.get(k))
+        leaks.append(f"environment variables {', '.join(changed)}")
+        for name in changed:
+            if name in environment:
+                os.environ[name] = environment[name]
+            else:
+                del os.environ[name]
+    if threads and threads != (torch.get_num_threads(), torch.get_num_interop_threads()):
+        leaks.append(f"torch threads {threads} -> {(torch.get_num_threads(), torch.get_num_interop_threads())}")
+        torch.set_num_threads(threads[0])  # interop threads can be set only once per process
+    if leaks:
+        pytest.fail("the test changed process-wide state for later tests: " + "; ".join(leaks), pytrace=False)

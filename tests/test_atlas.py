@@ -14,6 +14,8 @@ from dreamlayer.engine.visualize import AtlasSettings, atlas
 from dreamlayer.engine.visualize.cli import register
 from dreamlayer.engine.visualize.sheet import contact_sheet
 
+pytestmark = pytest.mark.numeric
+
 MODEL = "efficientnet-lite0"
 TINY = AtlasSettings(size=32, steps=4)
 
@@ -54,12 +56,19 @@ def test_other_settings_are_other_pictures():
 
 
 def test_a_channel_does_not_depend_on_its_batch_mates(cache):
+    """The same picture alone or in a batch, up to float error: a batch may take other kernels, and
+    the ascent (Adam's first steps are about the gradient's sign) can carry a rounding difference
+    into a few levels of some pixels. Identical here on AVX-512 and SSE4.1; the neighbouring
+    channel's picture is 7.7 levels away on average."""
     alone = atlas.channel_pictures(MODEL, "blocks.1", [5], TINY, device="cpu")[0]
     alone_pixels = np.asarray(Image.open(alone), dtype=int)
     alone.unlink()
     together = atlas.channel_pictures(MODEL, "blocks.1", [3, 5, 7], TINY, device="cpu")[1]
     assert together == alone
-    assert np.abs(np.asarray(Image.open(together), dtype=int) - alone_pixels).max() <= 1
+    difference = np.abs(np.asarray(Image.open(together), dtype=int) - alone_pixels)
+    assert difference.mean() < 0.5 and np.mean(difference > 2) < 0.01, (difference.mean(), difference.max())
+    neighbour = atlas.channel_pictures(MODEL, "blocks.1", [4], TINY, device="cpu")[0]
+    assert np.abs(np.asarray(Image.open(neighbour), dtype=int) - alone_pixels).mean() > 2
 
 
 def test_thumbnail_only_for_painted_default_pictures(cache):

@@ -5,6 +5,7 @@ No timing is asserted: speed is the benchmark's business, not the tests'.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from bench.cases import FULL, QUICK  # noqa: E402
 from bench.flops import forward_flops, schedule_flops, step_flops  # noqa: E402
 from dreamlayer.engine.octaves import schedule  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
+
+pytestmark = pytest.mark.bench
 
 
 def test_forward_flops_counts_multiply_adds_of_every_layer_that_runs():
@@ -44,10 +47,12 @@ def test_truncated_work_grows_with_depth_and_tiles_add_little():
     assert mid <= tiled < 1.1 * mid
 
 
+@pytest.mark.numeric  # the gain ratio
 def test_quick_benchmark_writes_figures_and_ratios(tmp_path):
     out = tmp_path / "bench.json"
+    on_cpu = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}  # where the baseline runs, so the two gains are comparable
     done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, env=on_cpu)
     assert done.returncode == 0, done.stderr
     assert "| tiny | dreamlayer |" in done.stdout and "vs baseline" in done.stdout
     report = json.loads(out.read_text())
@@ -63,8 +68,10 @@ def test_quick_benchmark_writes_figures_and_ratios(tmp_path):
     assert tiny["dreamlayer"]["omp_wait_policy"] == "PASSIVE"
     assert tiny["baseline"]["omp_wait_policy"] == "default"
     assert tiny["speedup_vs_baseline"]["median"] > 0
-    # same settings, same objective, same jitter: the plain loop must dream as much as the engine
-    assert tiny["gain_ratio_vs_baseline"]["median"] == pytest.approx(1.0, abs=0.1)
+    # Same settings, objective and jitter: the plain loop dreams as much as the engine, to float error
+    # (1e-6 measured on AVX-512 and SSE4.1) plus a ReLU6 unit on its kink going the other way now and
+    # then. Any real difference is far bigger: seed 1 instead of 0 halves the gain, 1 % more step size -14 %.
+    assert tiny["gain_ratio_vs_baseline"]["median"] == pytest.approx(1.0, abs=1e-2)
     assert cases["tiny-tiled"]["summary"]["dreamlayer"]["useful_gflop"] > 0
     assert "baseline" not in cases["tiny-tiled"]["summary"]
 
@@ -100,6 +107,7 @@ def test_engine_option_imports_the_other_tree(tmp_path):
     assert Path(tiling).resolve() == (tmp_path / "engine" / "tiling.py").resolve()
 
 
+@pytest.mark.numeric  # the engine's objective against ONNX Runtime's
 def test_floor_runs_the_same_network_in_onnx_runtime(tmp_path):
     """The floor's ONNX Runtime forward is the engine's network: the same objective, to float error."""
     out = tmp_path / "floor.json"

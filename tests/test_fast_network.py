@@ -15,6 +15,8 @@ from dreamlayer.engine.models.network import DreamNet
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a folder of the checkout, not a package
 from bench import baseline  # noqa: E402
 
+pytestmark = pytest.mark.numeric
+
 MODEL = "efficientnet-lite0"
 LAYER = "blocks.9"
 
@@ -34,6 +36,15 @@ def picture(width: int, height: int) -> torch.Tensor:
 
 @pytest.mark.parametrize("size", [(96, 72), (131, 97)])  # 131x97: odd sides make SAME lopsided
 def test_gradient_matches_the_plain_network(size):
+    """The same gradient to float error, except near ReLU6's kinks.
+
+    Where a ReLU6 input lies within rounding of 0 or 6, the two networks (which round differently)
+    may pass or block that unit's gradient: both are right, and the difference is local. Measured:
+    at most 1e-5 of the largest value anywhere on AVX-512 and AVX2; on the SSE4.1 path one unit
+    flips at 131x97, so 0.7 % of the pixels differ by more than 1e-4 and the whole by 2e-3 (L2).
+    A wrong bound is everywhere: the mask up to 5.99 instead of 6 moves 40-77 % of the pixels and
+    the whole by 2.6e-2; the mask passing saturated units, or the clamp at 5.9 or 6.05, by 0.15-0.7.
+    """
     fast = registry.load(MODEL, torch.device("cpu"))
     plain, module = plain_network()
     captured = {}
@@ -48,8 +59,11 @@ def test_gradient_matches_the_plain_network(size):
     fast.activations(x_fast, {LAYER})[LAYER].pow(2).mean().backward()
 
     assert x_fast.grad.abs().max() > 0
-    error = (x_fast.grad - x_plain.grad).abs().max() / x_plain.grad.abs().max()
-    assert error < 1e-4, f"fast network's gradient is off by {error:.2e} of its largest value"
+    difference = x_fast.grad - x_plain.grad
+    apart = (difference.abs().amax(1) > 1e-4 * x_plain.grad.abs().max()).float().mean()
+    assert apart < 0.05, f"{apart:.1%} of the pixels' gradients differ by more than 1e-4 of the largest value"
+    whole = difference.norm() / x_plain.grad.norm()
+    assert whole < 1e-2, f"fast network's gradient is off by {whole:.2e} (relative L2)"
 
 
 def test_a_second_backward_through_the_fused_layers_is_refused():

@@ -16,6 +16,8 @@ from dreamlayer.engine.models.labels import find_class, imagenet_labels
 from dreamlayer.engine.objectives import compile_objective, parse
 from dreamlayer.settings import DreamSettings
 
+pytestmark = pytest.mark.numeric
+
 
 def compiled(text: str, net):
     return compile_objective(parse(text), net, load_guide)

@@ -28,6 +28,7 @@ def test_default_weights_are_the_pinned_file():
     assert sha256_file(path) == "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 
 
+@pytest.mark.numeric
 def test_default_model_recognises_the_example_cat():
     net = registry.load("efficientnet-lite0", torch.device("cpu"))
     x = torch.from_numpy(small_photo(224, 168).astype(np.float32) / 255).permute(2, 0, 1)[None]

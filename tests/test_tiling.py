@@ -7,6 +7,8 @@ import torch
 from dreamlayer.engine.tiling import MAX_TILE_ASPECT, grid, tiled_gradient, tiles
 from dreamlayer.settings import DEFAULT_TILE
 
+pytestmark = pytest.mark.numeric
+
 
 @pytest.mark.parametrize("height,width", [(768, 1024), (548, 731), (391, 522), (3000, 4000), (2143, 2857),
                                           (64, 2000), (5000, 100), (1, 1), (97, 61)])

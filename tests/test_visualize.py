@@ -19,6 +19,8 @@ from dreamlayer.engine.visualize import transforms as tf
 from dreamlayer.engine.visualize.cli import register
 from dreamlayer.engine.visualize.param import image_param
 
+pytestmark = pytest.mark.numeric
+
 FAST = VisualizeSettings(size=96, steps=24, device="cpu")
 
 

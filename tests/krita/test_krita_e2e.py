@@ -46,7 +46,7 @@ def _why_not() -> str:
     return ""
 
 
-pytestmark = pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "runs")
+pytestmark = [pytest.mark.editor, pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "runs")]
 
 
 @pytest.fixture(scope="module")
