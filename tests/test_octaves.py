@@ -3,12 +3,15 @@ preview climbs the octaves Apply will."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from conftest import small_photo
 from dreamlayer.engine import dream
 from dreamlayer.engine.octaves import MIN_OCTAVE_SIDE, PATTERN_SIDE, schedule
 from dreamlayer.settings import DreamSettings
+
+pytestmark = pytest.mark.numeric
 
 
 def test_pattern_size_one_is_the_classic_schedule_at_1024_px():
