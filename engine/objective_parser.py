@@ -26,6 +26,8 @@ _NUMBER = re.compile(r"\d+(\.\d*)?([eE][-+]?\d+)?|\.\d+")
 _LAYER = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _UNQUOTED = re.compile(r"(.+?)(?=\s+[-+]\s|\s*\*\s*[\d.]|\s*$)")
 
+MAX_WEIGHT = 1e6  # a larger weight only overflows float32 objectives; the step is normalised anyway
+
 GuideLoader = Callable[[Path], torch.Tensor]
 
 
@@ -90,6 +92,8 @@ class _Parser:
             if number is None:
                 raise self.fail("expected a number after '*'")
             weight *= number
+        if not abs(weight) <= MAX_WEIGHT:  # also catches inf and nan
+            raise self.fail(f"a weight must be a finite number of at most {MAX_WEIGHT:g}, not {weight:g}")
         return atom if weight == 1.0 else weight * atom
 
     def text_value(self) -> str:
