@@ -5,11 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from dreamlayer.settings import DEFAULT_MODEL
+from dreamlayer.settings import DEFAULT_MODEL, settings_problems
 
 TRANSFORM_NAMES = ("pad", "jitter", "scale", "rotate")
 PARAMETRIZATIONS = ("fourier", "pixel")
 STARTS = ("grey", "noise")  # or the path of a picture
+
+# Allowed ranges, inclusive, as dreamlayer.settings.LIMITS does for dreams.
+LIMITS: dict[str, tuple[float, float]] = {
+    "size": (8, 4096),
+    "steps": (0, 100_000),
+    "lr": (1e-6, 10.0),
+    "seed": (0, 2**63 - 1),
+    "views": (1, 64),
+    "tv": (0.0, 1e6),
+    "blur": (0.0, 1e6),
+    "l2": (0.0, 1e6),
+}
 
 
 @dataclass
@@ -34,6 +46,10 @@ class VisualizeSettings:
     method: str = "optimize"
     device: str = "auto"
 
+    def problems(self) -> list[str]:
+        """One line per number out of :data:`LIMITS`, of the wrong type or not finite."""
+        return settings_problems(self, LIMITS, ("model", "device"))
+
 
 @dataclass(frozen=True)
 class AtlasSettings:
@@ -46,3 +62,6 @@ class AtlasSettings:
     param: str = "fourier"
     decorrelate: bool = True
     transforms: tuple[str, ...] = TRANSFORM_NAMES
+
+    def problems(self) -> list[str]:
+        return settings_problems(self, {k: LIMITS[k] for k in ("size", "steps", "lr", "seed")})
