@@ -154,7 +154,9 @@ def test_a_good_file_is_hashed_once_per_size_and_mtime(cache, googlenet_file, tm
     assert registry.is_intact(spec, installed) and registry.is_intact(spec, installed)
     assert hashed == []  # import_file hashed it already
     stamp = installed.stat().st_mtime_ns
-    installed.write_bytes(googlenet_file[:-1] + b"\0")  # same size; a later modification time
+    damaged = bytearray(googlenet_file)
+    damaged[1000] ^= 0xFF
+    installed.write_bytes(bytes(damaged))  # same size; a later modification time
     os.utime(installed, ns=(stamp + 10**9, stamp + 10**9))  # (a rewrite within one clock tick keeps it)
     assert not registry.is_intact(spec, installed) and hashed == [installed]
 
