@@ -52,12 +52,6 @@ def write_text(path: str | Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8")
 
 
-def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes atomically."""
-    with replacing(path) as temporary:
-        temporary.write_bytes(data)
-
-
 def check_writable(path: str | Path) -> None:
     """Fail now, naming ``path``, if a file could not be written there: before a long dream, not after.
 
