@@ -71,12 +71,12 @@ def _label(name: str) -> str:
     return name.replace("_", " ")
 
 
-def number_problem(name: str, value: Any, low: float, high: float) -> Optional[str]:
+def number_problem(name: str, value: Any, low: float, high: float, label: Optional[str] = None) -> Optional[str]:
     """A one-line complaint about ``value`` for field ``name``, or None if it is in [low, high].
 
     Integer limits demand an integer; float limits take any finite number.
     """
-    label = _label(name)
+    label = label or _label(name)
     whole = isinstance(low, int) and isinstance(high, int)
     if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
         return f"{label} must be {'a whole number' if whole else 'a number'}, not {value!r}"
@@ -89,15 +89,16 @@ def number_problem(name: str, value: Any, low: float, high: float) -> Optional[s
     return None
 
 
-def settings_problems(settings: Any, limits: dict[str, tuple[float, float]],
-                      text_fields: tuple[str, ...] = ()) -> list[str]:
-    """Every problem of a settings dataclass against a limits table (None passes for optional fields)."""
+def settings_problems(settings: Any, limits: dict[str, tuple[float, float]], text_fields: tuple[str, ...] = (),
+                      labels: Optional[dict[str, str]] = None) -> list[str]:
+    """Every problem of a settings dataclass against a limits table (None passes for optional fields);
+    ``labels`` names fields whose name alone would not say enough."""
     found = []
     for name, (low, high) in limits.items():
         value = getattr(settings, name, None)
         if value is None and name in {f.name for f in fields(settings) if f.default is None}:
             continue
-        problem = number_problem(name, value, low, high)
+        problem = number_problem(name, value, low, high, (labels or {}).get(name))
         if problem:
             found.append(problem)
     for name in text_fields:

@@ -53,21 +53,22 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def check_writable(path: str | Path) -> None:
-    """Fail now, naming ``path``, if a file could not be written there: before a long dream, not after.
+    """Fail now (DreamError), naming ``path``, if a file could not be written there: before a long
+    dream, not after.
 
     Creates and removes a probe file, since permission bits say nothing about read-only mounts.
     """
     path = Path(path)
     folder = path.parent
     if path.is_dir():
-        raise WriteError(f"cannot write {path}: it is a folder")
+        raise DreamError(f"cannot write {path}: it is a folder")
     if not folder.is_dir():
-        raise WriteError(f"cannot write {path}: folder {folder} does not exist")
+        raise DreamError(f"cannot write {path}: folder {folder} does not exist")
     probe = folder / f".{path.name}.{os.getpid()}-{next(_COUNTER)}.probe"
     try:
         probe.open("xb").close()
     except OSError as failure:
-        raise WriteError(f"cannot write {path}: {_reason(failure)} (folder {folder})") from None
+        raise DreamError(f"cannot write {path}: {_reason(failure)} (folder {folder})") from None
     probe.unlink(missing_ok=True)
 
 

@@ -225,9 +225,9 @@ def test_bad_numbers_and_devices_are_one_line_and_write_nothing(photo_png, tmp_p
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--lr", "nan"], "lr must be a finite number"),
-    (["--lr", "1e300"], "lr must be at most"),
-    (["--tv", "inf"], "tv must be a finite number"),
+    (["--lr", "nan"], "learning rate (--lr) must be a finite number"),
+    (["--lr", "1e300"], "learning rate (--lr) must be at most"),
+    (["--tv", "inf"], "tv weight must be a finite number"),
     (["--seed", "1" + "0" * 30], "seed must be at most"),
 ])
 def test_visualize_rejects_numbers_that_are_not_finite_or_too_big(tmp_path, capsys, args, message):

@@ -47,5 +47,5 @@ def test_outputs_are_checked_against_inputs_each_other_and_existing_files(tmp_pa
     with pytest.raises(DreamError, match="already exists"):
         check_outputs([out], [source])
     check_outputs([out], [source], force=True)
-    with pytest.raises(WriteError, match="it is a folder"):
+    with pytest.raises(DreamError, match="it is a folder"):
         check_outputs([tmp_path], [source], force=True)

@@ -22,6 +22,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "blur": (0.0, 1e6),
     "l2": (0.0, 1e6),
 }
+LABELS = {"lr": "learning rate (--lr)", "tv": "tv weight", "blur": "blur weight", "l2": "l2 weight"}
 
 
 @dataclass
@@ -48,7 +49,7 @@ class VisualizeSettings:
 
     def problems(self) -> list[str]:
         """One line per number out of :data:`LIMITS`, of the wrong type or not finite."""
-        return settings_problems(self, LIMITS, ("model", "device"))
+        return settings_problems(self, LIMITS, ("model", "device"), LABELS)
 
 
 @dataclass(frozen=True)
@@ -64,4 +65,4 @@ class AtlasSettings:
     transforms: tuple[str, ...] = TRANSFORM_NAMES
 
     def problems(self) -> list[str]:
-        return settings_problems(self, {k: LIMITS[k] for k in ("size", "steps", "lr", "seed")})
+        return settings_problems(self, {k: LIMITS[k] for k in ("size", "steps", "lr", "seed")}, labels=LABELS)
