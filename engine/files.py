@@ -80,6 +80,11 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
 
 
+def _also(path: Path, named: Path) -> str:
+    """How to name ``path`` in a message that already named ``named``: blank when they read the same."""
+    return "" if str(path) == str(named) else f" {path}"
+
+
 def check_outputs(outputs: Sequence[Optional[Path]], inputs: Sequence[Optional[Path]], *, force: bool = False,
                   report: Optional[Path] = None) -> None:
     """Refuse, in one line, to write over an input or an existing file unless ``force``; the
@@ -88,9 +93,11 @@ def check_outputs(outputs: Sequence[Optional[Path]], inputs: Sequence[Optional[P
     outputs = [p for p in outputs if p is not None]
     inputs = [p for p in inputs if p is not None]
     if report is not None:
-        for other in inputs + outputs:
-            if same_file(report, other):
-                raise DreamError(f"the report {report} would overwrite {other}; name another file for --report")
+        for role, others in (("input", inputs), ("output", outputs)):
+            other = next((p for p in others if same_file(report, p)), None)
+            if other is not None:
+                raise DreamError(f"--report {report} would overwrite the {role}{_also(other, report)}; "
+                                 "name another file for the report")
         outputs = outputs + [report]
     for index, path in enumerate(outputs):
         if any(same_file(path, earlier) for earlier in outputs[:index]):
@@ -98,7 +105,8 @@ def check_outputs(outputs: Sequence[Optional[Path]], inputs: Sequence[Optional[P
         if not force:
             source = next((p for p in inputs if same_file(path, p)), None)
             if source is not None:
-                raise DreamError(f"{path} is the input {source}; refusing to overwrite it (add --force to replace it)")
+                raise DreamError(f"{path} is the input{_also(source, path)}; refusing to overwrite it "
+                                 "(add --force to replace it)")
             if path.exists() and not path.is_dir():
                 raise DreamError(f"{path} already exists (add --force to replace it)")
         check_writable(path)
