@@ -40,12 +40,6 @@ class DreamSettings:
             found.append(f"objective must be an expression, not {self.objective!r}")
         return found
 
-    def check(self) -> None:
-        """Raise ValueError with the first problem, if any."""
-        found = self.problems()
-        if found:
-            raise ValueError(found[0])
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DreamSettings":
         """Build from a (possibly older or partial) dict, ignoring unknown keys."""

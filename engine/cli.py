@@ -54,16 +54,16 @@ def _dream_parser(sub) -> None:
 
 
 def run_dream(args: argparse.Namespace) -> int:
-    settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,
-                             octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
-                             step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
-                             device=args.device)
     from .deepdream import check_settings, dream
     from .files import check_outputs
     from .imageio import Picture, output_format, read_image, read_mask, write_image
     from .progress import ProgressBar
     from .region import nothing_selected
 
+    settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,
+                             octaves=args.octaves, octave_scale=args.octave_scale, steps=args.steps,
+                             step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
+                             device=args.device)
     check_settings(settings)
     fmt = output_format(args.output)
     check_outputs([args.output], [args.input, args.mask], force=args.force, report=args.report)

@@ -319,8 +319,12 @@ class Worker:
 
         try:
             self._download(request_id, model, spec)
-        except (DownloadError, self._dream_error, OSError) as exc:
+        except (DownloadError, self._dream_error) as exc:
             self.out.send("error", id=request_id, message=f"Could not download {model}: {exc}")
+        except OSError as exc:  # the cache folder cannot be made or written
+            where = f" {exc.filename}" if exc.filename else ""
+            self.out.send("error", id=request_id, message=f"Could not download {model}: cannot write{where}: "
+                                                          f"{exc.strerror or exc}")
         except Exception as exc:  # a bug or a library failure: the editor must still hear the end
             log.exception("pulling %s failed", model)
             self.out.send("error", id=request_id, message=f"Could not download {model}: {_failure(exc)}")
