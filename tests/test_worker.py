@@ -408,7 +408,8 @@ def test_pull_into_a_cache_that_cannot_be_written_ends_in_an_error(tmp_path, mon
         monkeypatch.setenv("DREAMLAYER_TEST_MIRROR", server.url)
         error = _pull_error()
     assert error.type == "error" and error["id"] == 1
-    assert error["message"].startswith(f"Could not download {MIRROR_MODEL}") and "\n" not in error["message"]
+    assert error["message"].startswith(f"Could not download {MIRROR_MODEL}: cannot write {blocker}")
+    assert "\n" not in error["message"]
 
 
 def test_pull_from_a_server_with_a_wrong_content_range_ends_in_an_error(cache, monkeypatch):
