@@ -12,10 +12,9 @@ from dreamlayer.engine.files import WriteError, check_outputs, replacing, write_
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with replacing(target) as temporary:
-            temporary.write_text("half")
-            raise RuntimeError("killed mid-write")
+    with pytest.raises(RuntimeError), replacing(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("killed mid-write")
     assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.json"]
 
 

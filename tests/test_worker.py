@@ -1,5 +1,6 @@
 """The engine process: pixel conversions, time left, and the real worker over real pipes."""
 import queue
+import struct
 import subprocess
 import sys
 import threading
@@ -347,8 +348,6 @@ HOSTILE = {
 
 @pytest.mark.parametrize("name", HOSTILE)
 def test_a_hostile_frame_is_answered_with_an_error_and_a_clean_exit(name):
-    import struct
-
     process = WorkerProcess()
     try:
         assert process.receive().type == "hello"
