@@ -409,6 +409,8 @@ class Worker:
             feather = _number(mask_spec.get("feather") or 0, "feather", 0.0, MAX_FEATHER)
             mask = effective_mask(mask, bool(mask_spec.get("invert")), feather)
             weights = mask_to_float(mask)
+            if not weights.any():
+                raise BadRequest("Nothing to dream: the selection (after invert and feather) covers no pixel.")
         preview_size = int(_number(request.get("preview_size") or protocol.PREVIEW_SIZE, "preview size", 1, 65536))
         preview_every = _number(request.get("preview_seconds") or protocol.PREVIEW_SECONDS, "preview seconds",
                                 0.0, 3600.0)

@@ -376,10 +376,14 @@ def test_settings_out_of_range_are_named_not_a_numeric_failure(engine):
     assert error.type == "error" and error["id"] == 31 and "steps must be a whole number" in error["message"]
 
 
-def test_an_all_black_mask_or_an_empty_image_is_a_clear_error(engine):
+def test_a_selection_covering_no_pixel_or_an_empty_image_is_a_clear_error(engine):
     engine.dream(32, _random_image(16, 16, 8), DreamSettings(steps=1, octaves=1), Mask(16, 16, bytes(256)))
     _, error = engine.until("error", "result")
-    assert error.type == "error" and "black everywhere" in error["message"]
+    assert error.type == "error" and "covers no pixel" in error["message"]
+    full = Mask(16, 16, bytes([255]) * 256)
+    engine.dream(34, _random_image(16, 16, 8), DreamSettings(steps=1, octaves=1), full, mask_options={"invert": True})
+    _, error = engine.until("error", "result")
+    assert error.type == "error" and "covers no pixel" in error["message"]
     engine.dream(33, Image(0, 0, b"", 8), DreamSettings(steps=1, octaves=1))
     _, error = engine.until("error", "result")
     assert error.type == "error" and "0x0" in error["message"] and "division" not in error["message"]
