@@ -9,7 +9,6 @@ class_logit("goldfish")``; ``sum([...])`` works too.
 """
 from __future__ import annotations
 
-import math
 import ntpath
 import posixpath
 import re
@@ -29,6 +28,7 @@ GRAMMAR = """\
   '+', '*' or ' - '. `dreamlayer layers MODEL` lists layer names and channel counts.
 """
 EXAMPLES = "blocks.9 | blocks.12:17 | 0.5*blocks.9 - 0.2*blocks.5 | class:goldfish"
+MAX_WEIGHT = 1e6  # a larger weight only overflows float32 objectives; the step is normalised anyway
 
 
 class ObjectiveError(ValueError):
@@ -43,8 +43,8 @@ def _number(value: float) -> str:
 
 def _finite(value: float, what: str) -> float:
     value = float(value)
-    if not math.isfinite(value):
-        raise ObjectiveError(f"{what} must be a finite number, not {_number(value)}")
+    if not abs(value) <= MAX_WEIGHT:  # also catches inf and nan
+        raise ObjectiveError(f"{what} must be a finite number of at most {MAX_WEIGHT:g}, not {value:g}")
     return value
 
 
@@ -310,14 +310,13 @@ class _Parser:
         return found.group(1) if pattern is _UNQUOTED else found.group(0)
 
     def number(self) -> float | None:
-        start = self.pos
         value = self.match(_NUMBER)
-        if value is None:
-            return None
-        if not math.isfinite(float(value)):
-            self.pos = start
-            raise self.fail(f"{value} is too large a number")
-        return float(value)
+        return None if value is None else float(value)
+
+    def weight(self, value: float) -> float:
+        if not abs(value) <= MAX_WEIGHT:
+            raise self.fail(f"a weight must be a finite number of at most {MAX_WEIGHT:g}, not {value:g}")
+        return value
 
     def expression(self) -> Objective:
         sign = -1.0 if self.take("-") else 1.0
@@ -340,7 +339,7 @@ class _Parser:
         if number is not None and not self.take("*"):
             self.skip()
             if self.pos == len(self.text) or self.text[self.pos] in "+-":
-                return Sum.of((), number)
+                return Sum.of((), self.weight(number))
             self.pos = start
             raise self.fail("a weight must be followed by '*', as in 0.5*blocks.9")
         atom = self.atom()
@@ -350,7 +349,7 @@ class _Parser:
             if factor is None:
                 raise self.fail("expected a number after '*'")
             weight *= factor
-        return atom if weight == 1.0 else weight * atom
+        return atom if weight == 1.0 else self.weight(weight) * atom
 
     def text_value(self) -> str:
         self.skip()

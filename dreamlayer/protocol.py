@@ -14,6 +14,9 @@ Every message is one frame::
 The header always has ``"type"`` (a string) and ``"blobs"`` (a list of byte counts, possibly
 empty); the blobs follow the header back to back in that order. Pixels travel as blobs of raw
 bytes, never as base64 inside the JSON, so a 50-megapixel photo costs one copy, not four.
+A header is at most :data:`MAX_HEADER` bytes and has no NaN or infinite numbers; a frame's
+blobs add up to at most :data:`MAX_BLOBS` bytes. A frame that breaks these is a
+:class:`ProtocolError`, found before anything it claims is allocated.
 
 Images and masks
 ----------------
@@ -92,7 +95,9 @@ PREVIEW_SECONDS = 0.5
 
 MAGIC = b"DL"
 _PREFIX = struct.Struct(">2sI")
-MAX_HEADER = 64 * 1024 * 1024  # generous: label lists are the largest headers (~30 kB)
+MAX_HEADER = 16 * 1024 * 1024  # generous: label lists are the largest headers (~30 kB)
+MAX_BLOBS = 4 << 30  # bytes of blobs in one frame: a 16-bit RGBA picture of 268 MP, plus its mask
+_READ_CHUNK = 16 << 20  # blobs are read in pieces, so memory grows with what arrives, not what is claimed
 
 
 class ProtocolError(ValueError):
@@ -127,16 +132,31 @@ def write_message(stream: BinaryIO, message: Message) -> None:
     stream.flush()
 
 
+def _not_finite(text: str) -> Any:
+    raise ValueError(f"{text} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        _not_finite(text)
+    return value
+
+
 def _parse_header(head: bytes) -> tuple[str, dict[str, Any], list[int]]:
     try:
-        header = json.loads(head.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        header = json.loads(head.decode("utf-8"), parse_constant=_not_finite, parse_float=_finite_float)
+    except (UnicodeDecodeError, ValueError) as exc:  # JSONDecodeError is a ValueError
         raise ProtocolError(f"frame header is not JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError("frame header is nested too deeply") from None
     if not isinstance(header, dict) or not isinstance(header.get("type"), str):
         raise ProtocolError("frame header has no message type")
     sizes = header.pop("blobs", [])
     if not isinstance(sizes, list) or not all(isinstance(n, int) and n >= 0 for n in sizes):
         raise ProtocolError("frame header has a bad blob list")
+    if sum(sizes) > MAX_BLOBS:
+        raise ProtocolError(f"frame claims {sum(sizes)} bytes of blobs, more than the {MAX_BLOBS} allowed")
     kind = header.pop("type")
     return kind, header, sizes
 
@@ -153,7 +173,7 @@ def _header_length(prefix: bytes) -> int:
 def _read_exactly(stream: BinaryIO, size: int) -> bytes:
     chunks, left = [], size
     while left:
-        chunk = stream.read(left)
+        chunk = stream.read(min(left, _READ_CHUNK))
         if not chunk:
             raise ProtocolError(f"stream ended inside a frame ({size - left} of {size} bytes read)")
         chunks.append(chunk)

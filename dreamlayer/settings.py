@@ -5,6 +5,7 @@ no numpy or torch. This module is the single source of truth for every default.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
@@ -36,8 +37,73 @@ class DreamSettings:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def problems(self) -> list[str]:
+        """One line per setting that is out of :data:`LIMITS`, of the wrong type or not finite."""
+        found = settings_problems(self, LIMITS, TEXT_FIELDS)
+        if not isinstance(self.layers, list) or not all(isinstance(n, str) for n in self.layers):
+            found.append(f"layers must be a list of layer names, not {self.layers!r}")
+        if self.objective is not None and not isinstance(self.objective, str):
+            found.append(f"objective must be an expression, not {self.objective!r}")
+        return found
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DreamSettings":
         """Build from a (possibly older or partial) dict, ignoring unknown keys."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# The allowed range of every numeric setting, inclusive, for the engine, the command line, the
+# worker and the dialog alike. Wide enough for any real use; tight enough that nothing overflows.
+LIMITS: dict[str, tuple[float, float]] = {
+    "pattern_size": (0.25, 4.0),
+    "octaves": (1, 20),  # None (from the pattern size) is allowed too
+    "octave_scale": (1.0, 4.0),
+    "steps": (0, 10_000),
+    "step_size": (1e-6, 1.0),
+    "jitter": (0, 1024),
+    "seed": (0, 2**63 - 1),
+    "tile": (64, 16_384),  # None (automatic) is allowed too
+}
+TEXT_FIELDS = ("model", "device")  # must be non-empty strings
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def number_problem(name: str, value: Any, low: float, high: float, label: Optional[str] = None) -> Optional[str]:
+    """A one-line complaint about ``value`` for field ``name``, or None if it is in [low, high].
+
+    Integer limits demand an integer; float limits take any finite number.
+    """
+    label = label or _label(name)
+    whole = isinstance(low, int) and isinstance(high, int)
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        return f"{label} must be {'a whole number' if whole else 'a number'}, not {value!r}"
+    if not math.isfinite(value):
+        return f"{label} must be a finite number, not {value}"
+    if value < low:
+        return f"{label} must be at least {low}, not {value}"
+    if value > high:
+        return f"{label} must be at most {high}, not {value}"
+    return None
+
+
+def settings_problems(settings: Any, limits: dict[str, tuple[float, float]], text_fields: tuple[str, ...] = (),
+                      labels: Optional[dict[str, str]] = None) -> list[str]:
+    """Every problem of a settings dataclass against a limits table (None passes for optional fields);
+    ``labels`` names fields whose name alone would not say enough."""
+    found = []
+    for name, (low, high) in limits.items():
+        value = getattr(settings, name, None)
+        if value is None and name in {f.name for f in fields(settings) if f.default is None}:
+            continue
+        problem = number_problem(name, value, low, high, (labels or {}).get(name))
+        if problem:
+            found.append(problem)
+    for name in text_fields:
+        value = getattr(settings, name)
+        if not isinstance(value, str) or not value.strip():
+            found.append(f"{_label(name)} must be a name, not {value!r}")
+    return found

@@ -9,6 +9,8 @@ from pathlib import Path
 from dreamlayer.objective import GRAMMAR
 from dreamlayer.settings import DreamSettings
 
+from .errors import DreamError
+
 _DEFAULTS = DreamSettings()
 
 
@@ -25,6 +27,12 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed for jitter (default {d.seed})")
     parser.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
     parser.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
+    force_argument(parser)
+
+
+def force_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true",
+                        help="replace an existing output, even the input picture (never with the report)")
 
 
 def _dream_parser(sub) -> None:
@@ -51,31 +59,44 @@ def _dream_parser(sub) -> None:
 
 
 def run_dream(args: argparse.Namespace) -> int:
-    from .deepdream import dream
+    from .deepdream import check_settings, dream
+    from .files import check_outputs
     from .imageio import Picture, output_format, read_image, read_mask, write_image
     from .progress import ProgressBar
+    from .region import nothing_selected
 
-    output_format(args.output)
-    picture = read_image(args.input)
-    mask = read_mask(args.mask, picture.size) if args.mask else None
     settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,
                              pattern_size=args.pattern_size, octaves=args.octaves, octave_scale=args.octave_scale,
                              steps=args.steps,
                              step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
                              device=args.device)
+    check_settings(settings)
+    fmt = output_format(args.output)
+    check_outputs([args.output], [args.input, args.mask], force=args.force, report=args.report)
+    picture = read_image(args.input)
+    mask = read_mask(args.mask, picture.size) if args.mask else None
+    if mask is not None and nothing_selected(mask):
+        raise DreamError(f"the mask {args.mask} is black everywhere, so there is nothing to dream "
+                         "(white areas are dreamed); nothing was written")
+    if mask is not None and fmt == "JPEG":
+        print(f"dreamlayer: warning: JPEG re-compresses the whole picture, so pixels outside the mask will not "
+              f"stay byte-identical; write {args.output.with_suffix('.png').name} to keep them", file=sys.stderr)
     with ProgressBar("dreaming") as bar:
         result = dream(picture.rgb, settings, mask=mask, progress=bar.update)
     write_image(args.output, Picture(result.image, None, picture.bits, False, None), original=picture)
     gain = result.objective_after - result.objective_before
     print(f"{args.output}: {result.width}x{result.height}, {result.objective} "
-          f"{result.objective_before:.3f} -> {result.objective_after:.3f} (+{gain:.3f}) in {result.seconds:.1f} s")
-    _write_report(args.report, result.report())
+          f"{result.objective_before:.3f} -> {result.objective_after:.3f} ({gain:+.3f}) in {result.seconds:.1f} s")
+    write_report(args.report, result.report())
     return 0
 
 
-def _write_report(path: Path | None, report: dict) -> None:
+def write_report(path: Path | None, report: dict) -> None:
+    """The --report file, written atomically."""
+    from .files import write_text
+
     if path:
-        path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_text(path, json.dumps(report, indent=2) + "\n")
 
 
 def _layers_parser(sub) -> None:

@@ -20,7 +20,7 @@ from .models import registry
 from .models.network import DreamNet
 from .objectives import Scorer, compile_objective, parse
 from .octaves import resize, schedule
-from .region import as_xywh, dream_box, paste
+from .region import as_xywh, dream_box, nothing_selected, paste
 from .tensors import read_fitted, to_numpy, to_tensor
 from .tiling import auto_tile, tiled_gradient, tiled_value
 
@@ -82,26 +82,22 @@ def build_objective(settings: DreamSettings, net: DreamNet) -> Scorer:
 
 
 def check_settings(settings: DreamSettings) -> None:
-    if settings.octaves is not None and settings.octaves < 1:
-        raise DreamError(f"octaves must be at least 1, not {settings.octaves}")
-    if settings.octave_scale < 1.0:
-        raise DreamError(f"octave scale must be at least 1.0, not {settings.octave_scale}")
-    if not settings.pattern_size > 0:
-        raise DreamError(f"pattern size must be positive, not {settings.pattern_size}")
-    if settings.steps < 0:
-        raise DreamError(f"steps must be 0 or more, not {settings.steps}")
-    if settings.step_size <= 0:
-        raise DreamError(f"step size must be positive, not {settings.step_size}")
-    if settings.jitter < 0:
-        raise DreamError(f"jitter must be 0 or more pixels, not {settings.jitter}")
+    """The first problem of the settings (dreamlayer.settings.LIMITS) as a DreamError."""
+    problems = settings.problems()
+    if problems:
+        raise DreamError(problems[0])
 
 
 def _check_input(image: np.ndarray, mask: Optional[np.ndarray]) -> None:
     if image.ndim != 3 or image.shape[2] != 3:
         raise DreamError(f"expected an HxWx3 RGB image, got shape {image.shape}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise DreamError(f"the image is {image.shape[1]}x{image.shape[0]} pixels: there is nothing to dream on")
     if mask is not None and mask.shape != image.shape[:2]:
         raise DreamError(f"mask is {mask.shape[1]}x{mask.shape[0]} but the image is "
                          f"{image.shape[1]}x{image.shape[0]}")
+    if mask is not None and nothing_selected(mask):
+        raise DreamError("the mask is black everywhere, so there is nothing to dream (white areas are dreamed)")
 
 
 def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
@@ -135,6 +131,7 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
     picture when ``image`` is a reduced copy of it, so the preview grows what Apply will.
     """
     _check_input(image, mask)
+    check_settings(settings)
     box = dream_box(mask)
     try:
         longest = max(image.shape[:2])  # octaves are sized relative to the whole picture
@@ -152,7 +149,6 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
 def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray],
            progress: Optional[Callable[[Progress], Optional[bool]]], longest: int,
            preview_of: Optional[int]) -> DreamResult:
-    check_settings(settings)
     started = time.perf_counter()
     device = resolve_device(settings.device)
     net = registry.load(settings.model, device)

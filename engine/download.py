@@ -34,6 +34,10 @@ class DownloadError(Exception):
     """A download that could not be completed; the message is one plain line for users."""
 
 
+class _TooLong(Exception):
+    """The server sent more bytes than the file is known to have."""
+
+
 class _Transient(Exception):
     """A failure worth another attempt; ``reached`` says whether the server answered."""
 
@@ -56,13 +60,14 @@ def part_path(dest: Path) -> Path:
     return dest.with_suffix(dest.suffix + ".part")
 
 
-def download(url: str, dest: Path, sha256: str, *, retries: int = 3, timeout: float = 30.0,
+def download(url: str, dest: Path, sha256: str, *, size: int = 0, retries: int = 3, timeout: float = 30.0,
              progress: bool = True) -> Path:
     """Make ``dest`` hold the file at ``url`` with the given sha256, fetching only what is missing.
 
     ``retries`` is the number of extra attempts after the first; each one resumes the
     ``.part`` file. A ``dest`` that exists with another hash is deleted first, so no
-    corrupt weights are ever left there for ``torch.load`` to choke on.
+    corrupt weights are ever left there for ``torch.load`` to choke on. A known ``size`` (bytes)
+    caps the transfer: a server that sends more is stopped there, not after the whole stream.
     """
     dest = Path(dest)
     expected = sha256.strip().lower()
@@ -84,7 +89,7 @@ def download(url: str, dest: Path, sha256: str, *, retries: int = 3, timeout: fl
     attempts = max(retries, 0) + 1
     for attempt in range(1, attempts + 1):
         try:
-            _fetch(url, part, expected, timeout, progress, dest.name)
+            _fetch(url, part, expected, size, timeout, progress, dest.name)
             break
         except _Transient as err:
             if attempt == attempts:
@@ -107,7 +112,7 @@ def _gave_up(url: str, failure: _Transient, attempts: int) -> DownloadError:
                          f"run it again to resume, or use `dreamlayer models import FILE`")
 
 
-def _fetch(url: str, part: Path, expected: str, timeout: float, progress: bool, name: str) -> None:
+def _fetch(url: str, part: Path, expected: str, size: int, timeout: float, progress: bool, name: str) -> None:
     """One attempt: append the rest of the file to ``part`` (restarting it if needed)."""
     offset = part.stat().st_size if part.is_file() else 0
     headers = {"User-Agent": f"dreamlayer/{__version__}"}
@@ -133,18 +138,23 @@ def _fetch(url: str, part: Path, expected: str, timeout: float, progress: bool, 
         if response.status == 206:
             start = _range_start(response.headers.get("Content-Range", ""))
             if start != offset:
-                part.unlink()
+                part.unlink(missing_ok=True)
                 raise _Transient(f"server resumed at byte {start} instead of {offset}", reached=True)
         else:  # a 200 is the whole file: the server ignored Range, start over
             offset = 0
         length = response.headers.get("Content-Length")
         body = int(length) if length and length.isdigit() else None
-        _receive(response, part, offset, body, timeout, progress, name)
+        if size and body is not None and offset + body > size:
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"{url} announced {offset + body} bytes but the file has {size}; "
+                                f"nothing was kept")
+        _receive(response, part, offset, body, size, timeout, progress, name)
 
 
-def _receive(response: http.client.HTTPResponse, part: Path, offset: int, body: int | None,
+def _receive(response: http.client.HTTPResponse, part: Path, offset: int, body: int | None, size: int,
              timeout: float, progress: bool, name: str) -> None:
-    """Stream the body into ``part`` from ``offset``; a short body is a retryable failure."""
+    """Stream the body into ``part`` from ``offset``; a short body is a retryable failure, and
+    one longer than a known ``size`` is stopped as soon as it passes it."""
     received = 0
     bar = tqdm(total=None if body is None else offset + body, initial=offset, unit="B",
                unit_scale=True, unit_divisor=1024, desc=name, file=sys.stderr,
@@ -161,9 +171,15 @@ def _receive(response: http.client.HTTPResponse, part: Path, offset: int, body: 
                                      f"({_reason(err, timeout)})", reached=True) from None
                 if not chunk:
                     break
+                if size and offset + received + len(chunk) > size:
+                    raise _TooLong(size)
                 out.write(chunk)
                 received += len(chunk)
                 bar.update(len(chunk))
+    except _TooLong:
+        part.unlink(missing_ok=True)
+        raise DownloadError(f"the server sent more than the {size} bytes the file has; "
+                            f"stopped there and kept nothing") from None
     except OSError as err:
         raise DownloadError(f"could not write {part}: {_reason(err, timeout)}") from None
     if body is not None and received < body:

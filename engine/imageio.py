@@ -7,7 +7,6 @@ and writes 16-bit colour PNG and TIFF itself (zlib + struct: both formats are a 
 """
 from __future__ import annotations
 
-import os
 import struct
 import sys
 import zlib
@@ -18,6 +17,8 @@ from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
+
+from .files import replacing
 
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
            ".webp": "WEBP", ".bmp": "BMP"}
@@ -167,7 +168,7 @@ def write_image(path: str | Path, picture: Picture, original: Picture | None = N
     if fmt == "TIFF" and samples.nbytes > _TIFF_BYTES:
         raise ImageWriteError(f"cannot write {path}: too large for a TIFF file (4 GiB); write a PNG instead")
     icc = source.icc_profile if source.icc_profile and source.icc_profile[16:20] == b"RGB " else None
-    with _replacing(path) as temporary:
+    with replacing(path, ImageWriteError) as temporary:
         if bits == 16:
             (_write_png16 if fmt == "PNG" else _write_tiff16)(temporary, samples, icc)
         else:
@@ -273,19 +274,6 @@ def _options(fmt: str, icc: bytes | None) -> dict[str, object]:
         "WEBP": {"lossless": True, "exact": True, **profile},
         "BMP": {},
     }[fmt]
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path`` that replaces it only once fully written."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except OSError as error:
-        raise ImageWriteError(f"cannot write {path}: {error.strerror or error}") from error
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _write_png16(path: Path, samples: np.ndarray, icc: bytes | None) -> None:

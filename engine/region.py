@@ -17,6 +17,11 @@ WORTH_CROPPING = 0.8  # crop only when the region is at most this fraction of th
 Box = tuple[slice, slice]
 
 
+def nothing_selected(mask: np.ndarray) -> bool:
+    """A mask that is 0 everywhere: a dream would change no pixel, so it should not run at all."""
+    return not mask.any()
+
+
 def dream_box(mask: Optional[np.ndarray]) -> Optional[Box]:
     """Rows and columns to dream on, or None for the whole picture (no mask, an empty one, or one
     whose region would cover most of the picture anyway)."""

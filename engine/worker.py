@@ -25,12 +25,13 @@ from PIL import Image as PILImage, ImageFilter
 from dreamlayer import __version__, protocol
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import Message, ProtocolError
-from dreamlayer.settings import DreamSettings
+from dreamlayer.settings import DreamSettings, number_problem
 
 from . import runtime
 
 log = logging.getLogger("dreamlayer.worker")
 PULL_POLL_S = 0.25
+MAX_FEATHER = 1000.0  # px; far beyond any selection's soft edge
 
 
 class BadRequest(ValueError):
@@ -102,6 +103,14 @@ def _finite(value: Any) -> Optional[float]:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
+
+
+def _number(value: Any, name: str, low: float, high: float) -> float:
+    """A request's number, checked like the settings are (finite, in range)."""
+    problem = number_problem(name, value, low, high)
+    if problem:
+        raise BadRequest(problem)
+    return float(value)
 
 
 def _failure(exc: BaseException) -> str:
@@ -180,7 +189,11 @@ class Outbox:
 
     def send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> None:
         """Send a frame; once the editor has gone away, sending does nothing."""
-        frame = protocol.encode(Message(kind, fields, blobs or []))
+        try:
+            frame = protocol.encode(Message(kind, fields, blobs or []))
+        except (TypeError, ValueError) as exc:  # a field JSON cannot carry: say so rather than die
+            log.error("cannot send %s: %s", kind, exc)
+            frame = protocol.encode(Message("error", {"id": None, "message": _failure(exc)}))
         with self._lock:
             if self.closed:
                 return
@@ -303,30 +316,48 @@ class Worker:
         threading.Thread(target=self._pull, args=(message.get("id"), model, spec), name="pull", daemon=True).start()
 
     def _pull(self, request_id: Optional[int], model: str, spec: Any) -> None:
-        """Download on its own thread, reporting the growing ``.part`` file as progress."""
+        """Download on its own thread; every failure, whatever its kind, ends in an ``error`` reply."""
+        from dreamlayer.engine.download import DownloadError
+
+        try:
+            self._download(request_id, model, spec)
+        except (DownloadError, self._dream_error) as exc:
+            self.out.send("error", id=request_id, message=f"Could not download {model}: {exc}")
+        except OSError as exc:  # the cache folder cannot be made or written
+            where = f" {exc.filename}" if exc.filename else ""
+            self.out.send("error", id=request_id, message=f"Could not download {model}: cannot write{where}: "
+                                                          f"{exc.strerror or exc}")
+        except Exception as exc:  # a bug or a library failure: the editor must still hear the end
+            log.exception("pulling %s failed", model)
+            self.out.send("error", id=request_id, message=f"Could not download {model}: {_failure(exc)}")
+        else:
+            self.out.send("pull_progress", id=request_id, model=model, done=spec.weights.size,
+                          total=spec.weights.size)
+            self.out.send("pulled", id=request_id, model=model)
+
+    def _download(self, request_id: Optional[int], model: str, spec: Any) -> None:
+        """Download, reporting the growing ``.part`` file as progress."""
         from dreamlayer.engine.cache import models_dir
-        from dreamlayer.engine.download import DownloadError, part_path
+        from dreamlayer.engine.download import part_path
 
         finished = threading.Event()
         part = part_path(models_dir() / spec.weights.filename)
 
         def report() -> None:
             while not finished.wait(PULL_POLL_S):
-                done = part.stat().st_size if part.is_file() else 0
+                try:
+                    done = part.stat().st_size
+                except OSError:  # not there yet, or just renamed onto the weight file
+                    done = 0
                 self.out.send("pull_progress", id=request_id, model=model, done=done, total=spec.weights.size)
 
         reporter = threading.Thread(target=report, name="pull-progress", daemon=True)
         reporter.start()
         try:
             self.registry.pull(model, progress=False)
-        except (DownloadError, self._dream_error) as exc:
-            self.out.send("error", id=request_id, message=f"Could not download {model}: {exc}")
-            return
         finally:
             finished.set()
             reporter.join()
-        self.out.send("pull_progress", id=request_id, model=model, done=spec.weights.size, total=spec.weights.size)
-        self.out.send("pulled", id=request_id, model=model)
 
     def _dream_loop(self) -> None:
         while True:
@@ -368,19 +399,26 @@ class Worker:
             settings = DreamSettings.from_dict(settings_dict)
         except TypeError as exc:
             raise BadRequest(f"bad dream settings: {exc}") from None
+        problems = settings.problems()
+        if problems:
+            raise BadRequest(f"bad dream settings: {problems[0]}")
         mask_spec = request.get("mask") or {}
         weights = None
         if mask is not None:
             if (mask.width, mask.height) != (image.width, image.height):
                 raise BadRequest(f"the mask is {mask.width}x{mask.height} but the image is "
                                  f"{image.width}x{image.height}")
-            mask = effective_mask(mask, bool(mask_spec.get("invert")), float(mask_spec.get("feather") or 0))
+            feather = _number(mask_spec.get("feather") or 0, "feather", 0.0, MAX_FEATHER)
+            mask = effective_mask(mask, bool(mask_spec.get("invert")), feather)
             weights = mask_to_float(mask)
-        preview_size = int(request.get("preview_size") or protocol.PREVIEW_SIZE)
+            if not weights.any():
+                raise BadRequest("Nothing to dream: the selection (after invert and feather) covers no pixel.")
+        preview_size = int(_number(request.get("preview_size") or protocol.PREVIEW_SIZE, "preview size", 1, 65536))
         preview_of = request.get("preview_of")
-        if preview_of is not None and not (isinstance(preview_of, int) and preview_of > 0):
-            raise BadRequest("preview_of must be a positive whole number of pixels")
-        preview_every = float(request.get("preview_seconds") or protocol.PREVIEW_SECONDS)
+        if preview_of is not None:
+            preview_of = int(_number(preview_of, "preview_of", 1, 1 << 20))
+        preview_every = _number(request.get("preview_seconds") or protocol.PREVIEW_SECONDS, "preview seconds",
+                                0.0, 3600.0)
         eta = TimeLeft(settings.octave_scale)
         last_preview = [-math.inf]
 

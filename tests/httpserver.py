@@ -18,17 +18,22 @@ class FileServer:
     ``cut_after``: for the first ``cut_requests`` requests, close the connection after
     that many body bytes (the headers still promise the full length).
     ``ignore_range``: answer every request with 200 and the whole body.
+    ``wrong_range``: answer every request with 206 and a Content-Range one byte past where it was asked.
+    ``send_length``: False leaves out Content-Length, so the body runs until the connection closes.
     ``requests`` and ``ranges`` (the Range header of each request, or None) record what
     the server saw, so a test can prove a resume really asked for the missing bytes.
     """
 
     def __init__(self, body: bytes, path: str = "/weights.pth", *, cut_after: int | None = None,
-                 cut_requests: int = 1, ignore_range: bool = False) -> None:
+                 cut_requests: int = 1, ignore_range: bool = False, wrong_range: bool = False,
+                 send_length: bool = True) -> None:
         self.body = body
         self.path = path
         self.cut_after = cut_after
         self.cut_requests = cut_requests
         self.ignore_range = ignore_range
+        self.wrong_range = wrong_range
+        self.send_length = send_length
         self.ranges: list[str | None] = []
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -78,7 +83,11 @@ def _handler_for(served: FileServer) -> type[BaseHTTPRequestHandler]:
                 return
             body, total = served.body, len(served.body)
             start = _range_start(self.headers.get("Range"))
-            if start is None or served.ignore_range:
+            if served.wrong_range:
+                start = (start or 0) + 1
+                self.send_response(206)
+                self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
+            elif start is None or served.ignore_range:
                 self.send_response(200)
                 start = 0
             elif start >= total:
@@ -91,7 +100,10 @@ def _handler_for(served: FileServer) -> type[BaseHTTPRequestHandler]:
                 self.send_response(206)
                 self.send_header("Content-Range", f"bytes {start}-{total - 1}/{total}")
             self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(total - start))
+            if served.send_length:
+                self.send_header("Content-Length", str(total - start))
+            else:
+                self.close_connection = True
             self.end_headers()
             payload = body[start:]
             if served.cut_after is not None and number < served.cut_requests:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,7 @@ def test_sixteen_bit_stays_sixteen_bit(tmp_path):
     (["photo.png", "--objective", "class:goldfsh"], "nearest: goldfish"),
     (["photo.png", "--model", "alexnet"], "unknown model 'alexnet'; choose one of: efficientnet-lite0"),
     (["photo.png", "--mask", "small_mask.png"], "but the image is 96x72"),
-    (["photo.png", "--steps", "-1"], "steps must be 0 or more"),
+    (["photo.png", "--steps", "-1"], "steps must be at least 0, not -1"),
 ])
 def test_bad_input_is_one_clear_line(photo_png, tmp_path, capsys, args, message):
     (tmp_path / "notes.png").write_text("not a picture")
@@ -99,3 +100,167 @@ def test_bad_output_path_fails_before_dreaming(photo_png, tmp_path, capsys):
     assert run("dream", photo_png, "-o", tmp_path / "out.xyz", "--report", tmp_path / "r.json", *FAST) == 2
     assert "unknown extension" in capsys.readouterr().err
     assert not (tmp_path / "r.json").exists()
+
+
+# --- nothing is overwritten unasked, and every file is written whole or not at all ---------------
+
+def test_the_report_never_replaces_the_input_or_the_output(photo_png, tmp_path, capsys):
+    original = photo_png.read_bytes()
+    out = tmp_path / "out.png"
+    for force in ([], ["--force"]):
+        assert run("dream", photo_png, "-o", out, "--report", photo_png, *FAST, *force) == 2
+        err = capsys.readouterr().err.strip()
+        assert "report" in err and str(photo_png) in err and len(err.splitlines()) == 1
+        assert photo_png.read_bytes() == original and not out.exists()
+    assert run("dream", photo_png, "-o", out, "--report", out, "--force", *FAST) == 2
+    assert not out.exists()
+
+
+def test_writing_over_the_input_needs_force(photo_png, capsys):
+    original = photo_png.read_bytes()
+    assert run("dream", photo_png, "-o", photo_png, *FAST) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--force" in err and len(err.splitlines()) == 1 and photo_png.read_bytes() == original
+    assert run("dream", photo_png, "-o", photo_png, "--force", *FAST) == 0
+    assert photo_png.read_bytes() != original
+
+
+def test_an_existing_output_or_report_needs_force_and_is_then_replaced_whole(photo_png, tmp_path, capsys):
+    out, report = tmp_path / "out.png", tmp_path / "report.json"
+    out.write_bytes(b"keep me")
+    assert run("dream", photo_png, "-o", out, "--report", report, *FAST) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_bytes() == b"keep me" and not report.exists()
+    out.unlink()
+    report.write_text("{}")
+    assert run("dream", photo_png, "-o", out, "--report", report, *FAST) == 2
+    assert not out.exists() and report.read_text() == "{}"
+    inode = report.stat().st_ino
+    assert run("dream", photo_png, "-o", out, "--report", report, "--force", *FAST) == 0
+    # replaced by a rename of a complete file, not rewritten in place, and no temporary file left over
+    assert report.stat().st_ino != inode and json.loads(report.read_text())["steps"] == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.png", "photo.png", "report.json"]
+
+
+def test_visualize_and_atlas_refuse_an_existing_output_without_force(cache, tmp_path, capsys):
+    out = tmp_path / "sheet.png"
+    out.write_bytes(b"keep me")
+    assert run("visualize", "--class", "goldfish", "--size", "16", "--steps", "1", "-o", out) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+    assert run("atlas", "efficientnet-lite0", "stem", "--channels", "0", "--size", "16", "--steps", "1",
+               "-o", out) == 2
+    assert "already exists" in capsys.readouterr().err and out.read_bytes() == b"keep me"
+    assert run("atlas", "efficientnet-lite0", "stem", "--channels", "0", "--size", "16", "--steps", "1",
+               "-o", out, "--force") == 0
+    assert Image.open(out).format == "PNG"
+
+
+@pytest.fixture
+def unwritable(tmp_path):
+    """A folder no file can be created in: read-only by mode, or /sys where the mode does not stop root."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        (folder / "probe").touch()
+    except OSError:
+        yield folder
+    else:
+        (folder / "probe").unlink()
+        try:
+            Path("/sys/dreamlayer-probe").touch()
+        except OSError:
+            yield Path("/sys")
+        else:
+            pytest.skip("no read-only folder to test with")
+    finally:
+        folder.chmod(0o755)
+
+
+@pytest.mark.parametrize("which", ["output", "report"])
+def test_an_unwritable_folder_fails_before_the_dream_naming_the_users_path(photo_png, tmp_path, unwritable,
+                                                                           capsys, which):
+    out, report = tmp_path / "out.png", tmp_path / "r.json"
+    if which == "output":
+        out = unwritable / "out.png"
+    else:
+        report = unwritable / "r.json"
+    assert run("dream", photo_png, "-o", out, "--report", report, *FAST) == 2
+    err = capsys.readouterr().err.strip()
+    named = out if which == "output" else report
+    assert f"cannot write {named}:" in err and ".part" not in err
+    assert len(err.splitlines()) == 1 and "dreaming" not in err  # no progress bar: it stopped before
+    assert not out.exists() and not report.exists()
+
+
+# --- numbers out of range, not finite, or devices this machine lacks: one line, nothing written -------
+
+@pytest.mark.parametrize("args, message", [
+    (["--octaves", "3000"], "octaves must be at most"),
+    (["--octave-scale", "1e200"], "octave scale must be at most"),
+    (["--octave-scale", "nan"], "octave scale must be a finite number"),
+    (["--step-size", "1e308"], "step size must be at most"),
+    (["--step-size", "nan"], "step size must be a finite number"),
+    (["--step-size", "inf"], "step size must be a finite number"),
+    (["--jitter", "1" + "0" * 30], "jitter must be at most"),
+    (["--seed", "1" + "0" * 30], "seed must be at most"),
+    (["--objective", "1e999*blocks.9"], "a weight must be a finite number"),
+    (["--objective", "blocks.9*1e999"], "a weight must be a finite number"),
+    (["--device", "meta"], "device 'meta' cannot dream"),
+    (["--device", "mps"], "device 'mps' asked for"),
+    (["--device", "xpu"], "device 'xpu' asked for"),
+    (["--device", "tpu"], "unknown device 'tpu'"),
+])
+def test_bad_numbers_and_devices_are_one_line_and_write_nothing(photo_png, tmp_path, capsys, args, message):
+    if args[0] == "--device":
+        import torch
+
+        if args[1] == "mps" and torch.backends.mps.is_available() or args[1] == "xpu" and (
+                hasattr(torch, "xpu") and torch.xpu.is_available()):
+            pytest.skip(f"this machine has {args[1]}")
+    out = tmp_path / "out.png"
+    assert run("dream", photo_png, "-o", out, *FAST, *args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lr", "nan"], "learning rate (--lr) must be a finite number"),
+    (["--lr", "1e300"], "learning rate (--lr) must be at most"),
+    (["--tv", "inf"], "tv weight must be a finite number"),
+    (["--seed", "1" + "0" * 30], "seed must be at most"),
+])
+def test_visualize_rejects_numbers_that_are_not_finite_or_too_big(tmp_path, capsys, args, message):
+    out = tmp_path / "v.png"
+    assert run("visualize", "--class", "goldfish", "--size", "16", "--steps", "1", "-o", out, *args) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+    assert not out.exists()
+
+
+# --- messages that say what happened -------------------------------------------------------------
+
+def test_an_all_black_mask_is_refused_before_the_model_loads(photo_png, tmp_path, cache, capsys):
+    Image.new("L", (96, 72), 0).save(tmp_path / "black.png")
+    out = tmp_path / "out.png"
+    # vgg16 is not installed in the empty cache: loading it would fail with another message
+    assert run("dream", photo_png, "-o", out, "--mask", tmp_path / "black.png", "--model", "vgg16", *FAST) == 2
+    err = capsys.readouterr().err.strip()
+    assert "black everywhere" in err and len(err.splitlines()) == 1 and not out.exists()
+
+
+def test_a_masked_dream_written_as_jpeg_warns_that_pixels_will_not_stay_identical(photo_png, tmp_path, capsys):
+    mask = np.zeros((72, 96), np.uint8)
+    mask[20:50, 30:70] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    assert run("dream", photo_png, "-o", tmp_path / "out.jpg", "--mask", tmp_path / "mask.png", *FAST) == 0
+    err = capsys.readouterr().err
+    assert "warning" in err and "byte-identical" in err and "out.png" in err
+
+
+def test_a_loss_is_printed_with_its_own_sign(photo_png, tmp_path, capsys):
+    # full-range steps overshoot: the objective falls by about half, far beyond any machine's noise
+    assert run("dream", photo_png, "-o", tmp_path / "out.png", "--step-size", "1", "--jitter", "0", *FAST) == 0
+    before, after, change = re.search(r"(\d+\.\d+) -> (\d+\.\d+) \((\S+)\) in", capsys.readouterr().out).groups()
+    assert float(after) < float(before) and float(change) == pytest.approx(float(after) - float(before), abs=0.002)
+    assert change.startswith("-") and not change.startswith("+-")

@@ -158,3 +158,37 @@ def test_download_into_overridden_cache(monkeypatch: pytest.MonkeyPatch, tmp_pat
         path = download(server.url, models_dir() / "lite0.pth", DIGEST, progress=False)
     assert path == tmp_path / "models" / "lite0.pth"
     assert sha256_file(path) == DIGEST
+
+
+def test_the_exact_known_size_downloads(dest: Path) -> None:
+    with FileServer(WEIGHTS) as server:
+        download(server.url, dest, DIGEST, size=len(WEIGHTS), progress=False)
+    assert dest.read_bytes() == WEIGHTS
+
+
+def test_a_stream_longer_than_the_known_size_is_stopped_there(dest: Path) -> None:
+    too_long = pytest.raises(DownloadError, match=f"more than the {len(WEIGHTS)} bytes")
+    with FileServer(WEIGHTS * 40, send_length=False) as server, too_long:  # 12 MB, no Content-Length to go by
+        download(server.url, dest, DIGEST, size=len(WEIGHTS), progress=False)
+    assert server.requests == 1 and not dest.exists() and not part_path(dest).exists()
+
+
+def test_an_announced_length_beyond_the_known_size_is_refused_before_reading(dest: Path) -> None:
+    refused = pytest.raises(DownloadError, match=f"announced {40 * len(WEIGHTS)} bytes but the file has")
+    with FileServer(WEIGHTS * 40) as server, refused:
+        download(server.url, dest, DIGEST, size=len(WEIGHTS), progress=False)
+    assert server.requests == 1 and not dest.exists() and not part_path(dest).exists()
+
+
+def test_a_wrong_content_range_with_no_part_file_is_a_download_error(dest: Path) -> None:
+    wrong = pytest.raises(DownloadError, match="resumed at byte 1 instead of 0")
+    with FileServer(WEIGHTS, wrong_range=True) as server, wrong:
+        download(server.url, dest, DIGEST, retries=1, progress=False)
+    assert server.requests == 2 and not dest.exists()
+
+
+def test_a_cache_folder_that_cannot_be_made_is_a_download_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with FileServer(WEIGHTS) as server, pytest.raises(DownloadError, match="could not create"):
+        download(server.url, blocker / "models" / "lite0.pth", DIGEST, progress=False)

@@ -98,3 +98,42 @@ def test_nan_cannot_be_sent():
 
 def test_version_is_announced_as_an_integer():
     assert isinstance(protocol.PROTOCOL_VERSION, int) and protocol.PROTOCOL_VERSION >= 1
+
+
+def _raw_frame(header: bytes, tail: bytes = b"") -> bytes:
+    return struct.pack(">2sI", b"DL", len(header)) + header + tail
+
+
+HOSTILE_HEADERS = {
+    "infinite id": b'{"type":"hello","blobs":[],"id":1e999}',
+    "NaN id": b'{"type":"hello","blobs":[],"id":NaN}',
+    "Infinity id": b'{"type":"hello","blobs":[],"id":-Infinity}',
+    "nested 100000 deep": b'{"type":"hello","blobs":[],"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "a 1 TiB blob": b'{"type":"dream","blobs":[1099511627776],"id":1}',
+    "blobs adding up past the limit": b'{"type":"dream","blobs":[3000000000,3000000000],"id":1}',
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_HEADERS)
+def test_hostile_headers_are_protocol_errors_before_anything_is_allocated(name):
+    frame = _raw_frame(HOSTILE_HEADERS[name], b"\0" * 16)
+    with pytest.raises(ProtocolError) as caught:
+        protocol.read_message(io.BytesIO(frame))
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ProtocolError):
+        list(Decoder().feed(frame))
+
+
+def test_a_big_claimed_blob_is_read_as_it_arrives():
+    """A stream that ends early after claiming a large (allowed) blob fails at its end, reading in pieces."""
+    reads: list[int] = []
+
+    class Recording(io.BytesIO):
+        def read(self, size: int = -1) -> bytes:
+            reads.append(size)
+            return super().read(size)
+
+    stream = Recording(_raw_frame(b'{"type":"dream","blobs":[3000000000],"id":1}', b"\0" * 100))
+    with pytest.raises(ProtocolError, match="stream ended inside a frame"):
+        protocol.read_message(stream)
+    assert max(reads) <= 64 << 20

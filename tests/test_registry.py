@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +123,62 @@ def test_models_list_shows_installed_and_missing(cache, capsys):
 def test_missing_weights_say_how_to_get_them(cache):
     with pytest.raises(DreamError, match="models pull vgg16"):
         registry.load("vgg16", torch.device("cpu"))
+
+
+def test_a_damaged_weight_file_is_refused_before_loading_and_pull_repairs_it(cache, googlenet_file, capsys):
+    with FileServer(googlenet_file, "/googlenet-local.pth") as server:
+        registry.register(served_spec(server.url, googlenet_file))
+        assert main(["models", "pull", "googlenet-local"]) == 0
+        installed = cache / "models" / "googlenet-local.pth"
+        damaged = bytearray(googlenet_file)
+        damaged[len(damaged) // 2] ^= 0xFF  # one flipped byte: torch.load alone would not notice
+        installed.write_bytes(bytes(damaged))
+        registry.register(served_spec(server.url, googlenet_file))  # forget the network loaded above, if any
+        with pytest.raises(DreamError, match="is damaged .* models pull googlenet-local"):
+            registry.load("googlenet-local", torch.device("cpu"))
+        capsys.readouterr()
+        assert main(["models", "pull", "googlenet-local"]) == 0
+        assert installed.read_bytes() == googlenet_file and server.requests == 2
+    registry.load("googlenet-local", torch.device("cpu"))
+    assert main(["models", "verify"]) == 0
+
+
+def test_a_good_file_is_hashed_once_per_size_and_mtime(cache, googlenet_file, tmp_path, monkeypatch):
+    spec = served_spec("http://127.0.0.1:9/unused.pth", googlenet_file)
+    registry.register(spec)
+    source = tmp_path / "googlenet-local.pth"
+    source.write_bytes(googlenet_file)
+    installed = registry.import_file(source, "googlenet-local")
+    hashed: list[Path] = []
+    real = registry.sha256_file
+    monkeypatch.setattr(registry, "sha256_file", lambda path: hashed.append(path) or real(path))
+    assert registry.is_intact(spec, installed) and registry.is_intact(spec, installed)
+    assert hashed == []  # import_file hashed it already
+    stamp = installed.stat().st_mtime_ns
+    damaged = bytearray(googlenet_file)
+    damaged[1000] ^= 0xFF
+    installed.write_bytes(bytes(damaged))  # same size; a later modification time
+    os.utime(installed, ns=(stamp + 10**9, stamp + 10**9))  # (a rewrite within one clock tick keeps it)
+    assert not registry.is_intact(spec, installed) and hashed == [installed]
+
+
+@pytest.mark.parametrize("content, message", [(b"", "the file is empty"),
+                                              (b"these are not weights\n", "not a PyTorch weight file")])
+def test_a_file_that_is_not_weights_is_named_plainly(tmp_path, content, message):
+    from dreamlayer.engine.models.network import build_network
+
+    path = tmp_path / "weights.pth"
+    path.write_bytes(content)
+    with pytest.raises(DreamError) as caught:
+        build_network(registry.get("googlenet"), path, torch.device("cpu"))
+    text = str(caught.value)
+    assert message in text and str(path) in text and "KeyError: " not in text and "\n" not in text
+
+
+def test_an_unknown_class_with_no_near_name_suggests_what_to_type():
+    from dreamlayer.engine.models.labels import find_class
+
+    with pytest.raises(DreamError) as caught:
+        find_class("qqqzzzxxx", registry.labels("efficientnet-lite0"))
+    text = str(caught.value)
+    assert "dreamlayer classes" not in text and "0..999" in text

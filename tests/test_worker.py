@@ -1,8 +1,10 @@
 """The engine process: pixel conversions, time left, and the real worker over real pipes."""
 import queue
+import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -332,3 +334,89 @@ def test_layers_carry_the_atlas_pictures_painted_so_far(cache):
         assert "thumbnail" not in layers["blocks.4"] and "channel_thumbnails" not in layers["blocks.4"]
     finally:
         process.close()
+
+
+# --- hostile or broken requests: always an answer, never a silent death --------------------------
+
+HOSTILE = {
+    "infinite id": b'{"type":"hello","blobs":[],"id":1e999}',
+    "NaN id": b'{"type":"hello","blobs":[],"id":NaN}',
+    "nested 100000 deep": b'{"type":"hello","blobs":[],"x":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "a 1 TiB blob": b'{"type":"dream","blobs":[1099511627776],"id":1}',
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_frame_is_answered_with_an_error_and_a_clean_exit(name):
+    process = WorkerProcess()
+    try:
+        assert process.receive().type == "hello"
+        header = HOSTILE[name]
+        process.proc.stdin.write(struct.pack(">2sI", b"DL", len(header)) + header)
+        process.proc.stdin.flush()
+        error = process.receive(timeout=60)
+        assert error.type == "error" and error["id"] is None and "garbled" in error["message"]
+        assert "\n" not in error["message"]
+        assert process.proc.wait(timeout=30) == 3
+        assert b"Traceback" not in b"".join(process.log)
+    finally:
+        process.close()
+
+
+def test_settings_out_of_range_are_named_not_a_numeric_failure(engine):
+    image = _random_image(16, 16, 8)
+    engine.dream(30, image, DreamSettings(steps=1, octaves=3, octave_scale=1e200))
+    _, error = engine.until("error", "result")
+    assert error.type == "error" and error["id"] == 30
+    assert "octave scale must be at most" in error["message"] and "engine failed" not in error["message"]
+    blobs: list[bytes] = []
+    engine.send("dream", blobs, id=31, image=protocol.image_field(image, blobs),
+                settings=dict(DreamSettings().to_dict(), steps="10"))
+    _, error = engine.until("error", "result")
+    assert error.type == "error" and error["id"] == 31 and "steps must be a whole number" in error["message"]
+
+
+def test_a_selection_covering_no_pixel_or_an_empty_image_is_a_clear_error(engine):
+    engine.dream(32, _random_image(16, 16, 8), DreamSettings(steps=1, octaves=1), Mask(16, 16, bytes(256)))
+    _, error = engine.until("error", "result")
+    assert error.type == "error" and "covers no pixel" in error["message"]
+    full = Mask(16, 16, bytes([255]) * 256)
+    engine.dream(34, _random_image(16, 16, 8), DreamSettings(steps=1, octaves=1), full, mask_options={"invert": True})
+    _, error = engine.until("error", "result")
+    assert error.type == "error" and "covers no pixel" in error["message"]
+    engine.dream(33, Image(0, 0, b"", 8), DreamSettings(steps=1, octaves=1))
+    _, error = engine.until("error", "result")
+    assert error.type == "error" and "0x0" in error["message"] and "division" not in error["message"]
+
+
+def _pull_error(timeout: float = 60.0) -> Message:
+    process = WorkerProcess(str(Path(__file__).with_name("mirror_worker.py")))
+    try:
+        assert process.receive().type == "hello"
+        process.send("pull_model", id=1, model=MIRROR_MODEL)
+        deadline = time.monotonic() + timeout
+        while True:
+            message = process.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if message.type in ("error", "pulled"):
+                return message
+    finally:
+        process.close()
+
+
+def test_pull_into_a_cache_that_cannot_be_written_ends_in_an_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("DREAMLAYER_CACHE", str(blocker / "cache"))
+    with FileServer(b"weights", "/lite0.pth") as server:
+        monkeypatch.setenv("DREAMLAYER_TEST_MIRROR", server.url)
+        error = _pull_error()
+    assert error.type == "error" and error["id"] == 1
+    assert error["message"].startswith(f"Could not download {MIRROR_MODEL}: cannot write {blocker}")
+    assert "\n" not in error["message"]
+
+
+def test_pull_from_a_server_with_a_wrong_content_range_ends_in_an_error(cache, monkeypatch):
+    with FileServer(b"w" * 1000, "/lite0.pth", wrong_range=True) as server:
+        monkeypatch.setenv("DREAMLAYER_TEST_MIRROR", server.url)
+        error = _pull_error()
+    assert error.type == "error" and error["id"] == 1 and "resumed at byte 1 instead of 0" in error["message"]

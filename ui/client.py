@@ -79,6 +79,7 @@ class EngineClient(QObject):
         self._decoder = protocol.Decoder()
         self._ready = False
         self._expected_exit = False
+        self._log.clear()  # the last words of an engine before must not be blamed on this one
         process = QProcess(self)
         process.setProcessChannelMode(QProcess.SeparateChannels)
         process.readyReadStandardOutput.connect(self._read_stdout)

@@ -47,5 +47,8 @@ def find_class(query: str, labels: list[str]) -> int:
         names = ", ".join(f"{labels[i]} ({i})" for i in partial[:8])
         raise DreamError(f"class {query!r} is ambiguous: {names}; give the full name or the index")
     near = difflib.get_close_matches(wanted, normed, n=5, cutoff=0.5)
-    hint = ", ".join(f"{labels[normed.index(n)]} ({normed.index(n)})" for n in near) or "see `dreamlayer classes`"
+    if not near:
+        raise DreamError(f"unknown class {query!r} and no name is close; give a class index 0..{len(labels) - 1} "
+                         f"or a name such as {labels[1]!r}")
+    hint = ", ".join(f"{labels[normed.index(n)]} ({normed.index(n)})" for n in near)
     raise DreamError(f"unknown class {query!r}; nearest: {hint}")

@@ -106,10 +106,13 @@ class DreamNet:
 def build_network(spec: ModelSpec, weights: Path, device: torch.device) -> DreamNet:
     """Build the architecture and load its weights without running pickled code."""
     net = spec.build()
+    if weights.stat().st_size == 0:
+        raise DreamError(f"cannot load weights {weights}: the file is empty")
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a corrupt or foreign file: say which and why, in one line
-        raise DreamError(f"cannot load weights {weights}: {exc.__class__.__name__}: {exc}".splitlines()[0]) from exc
+    except Exception as exc:  # a corrupt or foreign file: torch says KeyError: 544502645 or the like
+        raise DreamError(f"cannot load weights {weights}: it is not a PyTorch weight file, or a damaged one "
+                         f"({exc.__class__.__name__})") from exc
     try:
         net.load_state_dict(state, strict=True)
     except RuntimeError as exc:

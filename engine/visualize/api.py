@@ -90,19 +90,11 @@ def _method(name: str) -> Method:
 def check_settings(settings: VisualizeSettings) -> None:
     if bool(settings.objective and settings.objective.strip()) == bool(settings.class_name):
         raise DreamError("give exactly one of a class (--class) or an objective (--objective)")
-    if settings.steps < 0:
-        raise DreamError(f"steps must be 0 or more, not {settings.steps}")
-    if settings.size is not None and not 8 <= settings.size <= 4096:
-        raise DreamError(f"size must be between 8 and 4096 px, not {settings.size}")
-    if settings.views < 1:
-        raise DreamError(f"views must be 1 or more, not {settings.views}")
-    if settings.lr <= 0:
-        raise DreamError(f"learning rate must be positive, not {settings.lr}")
+    problems = settings.problems()
+    if problems:
+        raise DreamError(problems[0])
     if settings.param not in PARAMETRIZATIONS:
         raise DreamError(f"unknown parametrization {settings.param!r}: use {' or '.join(PARAMETRIZATIONS)}")
-    for name in ("tv", "blur", "l2"):
-        if getattr(settings, name) < 0:
-            raise DreamError(f"{name} weight must be 0 or more, not {getattr(settings, name)}")
 
 
 def build_objective(settings: VisualizeSettings, net: DreamNet) -> Scorer:

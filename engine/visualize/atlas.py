@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from dataclasses import asdict
 from pathlib import Path
@@ -24,6 +23,7 @@ from dreamlayer import objective
 from ..cache import cache_dir
 from ..devices import resolve_device
 from ..errors import DreamError
+from ..files import replacing
 from ..models import registry
 from ..models.network import DreamNet
 from ..objectives import Scorer, compile_objective
@@ -100,9 +100,8 @@ def _paint(net: DreamNet, scorer: Scorer, seeds: Sequence[int], settings: AtlasS
 def _save(image: torch.Tensor, path: Path) -> None:
     """Write a 3 x H x W picture atomically, so a cancelled run never leaves half a file in the cache."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    to_pil(image.permute(1, 2, 0).cpu().numpy()).save(temporary, "PNG")
-    os.replace(temporary, path)
+    with replacing(path) as temporary:
+        to_pil(image.permute(1, 2, 0).cpu().numpy()).save(temporary, "PNG")
 
 
 def channel_pictures(model: str, layer: str, channels: Sequence[int], settings: AtlasSettings = AtlasSettings(),
@@ -177,4 +176,5 @@ SHEET_FORMATS = {".png": ("PNG", {}), ".jpg": ("JPEG", {"quality": 88}), ".jpeg"
 def write_sheet(sheet: Image.Image, path: Path) -> None:
     """Save a sheet as PNG, JPEG or WebP, by extension; sheets are for looking at, so lossy is fine."""
     fmt, options = SHEET_FORMATS[path.suffix.lower()]
-    sheet.save(path, fmt, **options)
+    with replacing(path) as temporary:
+        sheet.save(temporary, fmt, **options)

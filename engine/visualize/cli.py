@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 from dreamlayer.objective import GRAMMAR
 
-from .settings import PARAMETRIZATIONS, TRANSFORM_NAMES, AtlasSettings, VisualizeSettings
+from ..cli import force_argument
+from .settings import PARAMETRIZATIONS, STARTS, TRANSFORM_NAMES, AtlasSettings, VisualizeSettings
 
 _V = VisualizeSettings()
 _A = AtlasSettings()
@@ -32,14 +32,23 @@ def _positive(text: str) -> int:
     return value
 
 
-def _check_output(path: Path, extensions: Sequence[str]) -> None:
-    """Fail before minutes of painting, not after, when the result could not be written."""
+def _check_output(path: Path, extensions: Sequence[str], inputs: Sequence[Path], force: bool,
+                  report: Optional[Path] = None) -> None:
+    """Fail before minutes of painting, not after, when the result could not or should not be written."""
     from ..errors import DreamError
+    from ..files import check_outputs
 
     if path.suffix.lower() not in extensions:
         raise DreamError(f"cannot write {path}: use one of {', '.join(extensions)}")
-    if not path.parent.is_dir():
-        raise DreamError(f"cannot write {path}: folder {path.parent} does not exist")
+    check_outputs([path], inputs, force=force, report=report)
+
+
+def _check_numbers(settings: VisualizeSettings | AtlasSettings) -> None:
+    from ..errors import DreamError
+
+    problems = settings.problems()
+    if problems:
+        raise DreamError(problems[0])
 
 
 def _render_arguments(p: argparse.ArgumentParser, steps: int, seed: int, lr: float) -> None:
@@ -54,6 +63,7 @@ def _render_arguments(p: argparse.ArgumentParser, steps: int, seed: int, lr: flo
                    help=f"random transforms each step, comma-separated from {','.join(TRANSFORM_NAMES)}, "
                         "or none (default: all)")
     p.add_argument("--device", default=_V.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    force_argument(p)
 
 
 def _visualize_parser(sub) -> None:
@@ -85,25 +95,26 @@ def _visualize_parser(sub) -> None:
 
 
 def run_visualize(args: argparse.Namespace) -> int:
+    from ..cli import write_report
     from ..imageio import FORMATS, Picture, write_image
     from ..progress import ProgressBar
     from .api import visualize
-
-    _check_output(args.output, list(FORMATS))
 
     settings = VisualizeSettings(
         model=args.model, objective=args.objective, class_name=args.class_name, start=args.start, size=args.size,
         steps=args.steps, lr=args.lr, seed=args.seed, param=args.param, decorrelate=args.decorrelate,
         transforms=args.transforms, views=args.views, tv=args.tv, blur=args.blur, l2=args.l2,
         method=args.method, device=args.device)
+    _check_numbers(settings)
+    start = Path(args.start) if args.start not in STARTS else None
+    _check_output(args.output, list(FORMATS), [start], args.force, args.report)
     with ProgressBar("visualizing") as bar:
         result = visualize(settings, progress=bar.update)
     write_image(args.output, Picture(result.image, None, 8, False, None))
     scores = "".join(f", {s.label} p={s.probability:.3f} (rank {s.rank})" for s in result.targets)
     print(f"{args.output}: {result.width}x{result.height}, {result.objective} {result.objective_before:.3f} -> "
           f"{result.objective_after:.3f}{scores} in {result.seconds:.1f} s")
-    if args.report:
-        args.report.write_text(json.dumps(result.report(), indent=2) + "\n", encoding="utf-8")
+    write_report(args.report, result.report())
     return 0
 
 
@@ -132,9 +143,10 @@ def run_atlas(args: argparse.Namespace) -> int:
 
     if bool(args.layers) == bool(args.layer):
         raise DreamError("give a LAYER, or --layers for one picture per layer")
-    _check_output(args.output, list(atlas.SHEET_FORMATS))
     settings = AtlasSettings(size=args.size, steps=args.steps, lr=args.lr, seed=args.seed, param=args.param,
                              decorrelate=args.decorrelate, transforms=args.transforms)
+    _check_numbers(settings)
+    _check_output(args.output, list(atlas.SHEET_FORMATS), [], args.force)
     with tqdm(desc="painting", unit="picture", dynamic_ncols=True) as bar:
         def progress(done: int, total: int) -> None:
             bar.total = total

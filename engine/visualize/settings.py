@@ -5,12 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from dreamlayer.settings import DEFAULT_MODEL
+from dreamlayer.settings import DEFAULT_MODEL, settings_problems
 
 TRANSFORM_NAMES = ("pad", "jitter", "scale", "rotate")
 PARAMETRIZATIONS = ("fourier", "pixel")
 STARTS = ("grey", "noise")  # or the path of a picture
 LEARNING_RATE = 0.05  # Adam's, on the parametrization; the same for visualizations and atlases
+
+# Allowed ranges, inclusive, as dreamlayer.settings.LIMITS does for dreams.
+LIMITS: dict[str, tuple[float, float]] = {
+    "size": (8, 4096),
+    "steps": (0, 100_000),
+    "lr": (1e-6, 10.0),
+    "seed": (0, 2**63 - 1),
+    "views": (1, 64),
+    "tv": (0.0, 1e6),
+    "blur": (0.0, 1e6),
+    "l2": (0.0, 1e6),
+}
+LABELS = {"lr": "learning rate (--lr)", "tv": "tv weight", "blur": "blur weight", "l2": "l2 weight"}
 
 
 @dataclass
@@ -35,6 +48,10 @@ class VisualizeSettings:
     method: str = "optimize"
     device: str = "auto"
 
+    def problems(self) -> list[str]:
+        """One line per number out of :data:`LIMITS`, of the wrong type or not finite."""
+        return settings_problems(self, LIMITS, ("model", "device"), LABELS)
+
 
 @dataclass(frozen=True)
 class AtlasSettings:
@@ -47,3 +64,6 @@ class AtlasSettings:
     param: str = "fourier"
     decorrelate: bool = True
     transforms: tuple[str, ...] = TRANSFORM_NAMES
+
+    def problems(self) -> list[str]:
+        return settings_problems(self, {k: LIMITS[k] for k in ("size", "steps", "lr", "seed")}, labels=LABELS)

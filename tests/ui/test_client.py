@@ -149,3 +149,17 @@ def test_asked_for_exits_are_not_reported_as_crashes(fresh_engine, kind):
     if kind == "restart":
         wait_for(lambda: len(seen["ready"]) == 2)
     assert not seen["stopped"]
+
+
+def test_a_restarted_engine_is_not_blamed_for_the_last_words_of_the_one_before(qapp, tmp_path):
+    marker = tmp_path / "ran-once"
+    client = EngineClient(_script(tmp_path, f'if [ -e "{marker}" ]; then exit 1; fi; touch "{marker}"; '
+                                            'echo "ImportError: the first engine broke" >&2; exit 1'))
+    seen = Recorder(client)
+    client.start()
+    wait_for(lambda: seen["stopped"])
+    assert "the first engine broke" in seen["stopped"][0][1]
+    client.restart()
+    wait_for(lambda: len(seen["stopped"]) == 2)
+    assert "exit code 1" in seen["stopped"][1][1] and "It said" not in seen["stopped"][1][1]
+    assert "the first engine broke" not in client.log_tail()
