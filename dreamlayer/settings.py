@@ -60,7 +60,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "octaves": (1, 20),  # None (from the pattern size) is allowed too
     "octave_scale": (1.0, 4.0),
     "steps": (0, 10_000),
-    "step_size": (1e-6, 1.0),
+    "step_size": (1e-4, 1.0),
     "jitter": (0, 1024),
     "seed": (0, 2**63 - 1),
     "tile": (64, 16_384),  # None (automatic) is allowed too

@@ -1,8 +1,9 @@
 """The dialog's small widgets on their own."""
+import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QColor, QImage
 
-from dreamlayer.settings import DreamSettings
+from dreamlayer.settings import LIMITS, DreamSettings
 from dreamlayer.ui.widgets.compare import ComparePane
 from dreamlayer.ui.widgets.mask_box import MaskBox
 from dreamlayer.ui.widgets.progress import ProgressRow, size_text, time_left_text
@@ -86,3 +87,12 @@ def test_mask_options_are_off_without_a_selection(qtbot):
     assert with_mask.active() and with_mask.feather.isEnabled()
     with_mask.use.setChecked(False)
     assert not with_mask.active() and not with_mask.invert.isEnabled()
+
+
+def test_strength_box_offers_exactly_the_engine_s_limits(qtbot):
+    box = StrengthBox()
+    qtbot.addWidget(box)
+    for name in ("steps", "pattern_size", "octave_scale", "step_size", "jitter"):
+        widget = getattr(box, name)
+        assert (widget.minimum(), widget.maximum()) == pytest.approx(LIMITS[name]), name
+    assert box.seed.minimum() == LIMITS["seed"][0] and box.seed.maximum() <= LIMITS["seed"][1]

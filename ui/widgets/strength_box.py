@@ -8,9 +8,9 @@ from PyQt5.QtCore import QRectF, Qt
 from PyQt5.QtGui import QColor, QIcon, QPainter, QPixmap
 from PyQt5.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QSpinBox, QToolButton, QWidget
 
-from dreamlayer.settings import DreamSettings
+from dreamlayer.settings import LIMITS, DreamSettings
 
-SEED_MAX = 2**31 - 1
+SEED_MAX = min(2**31 - 1, int(LIMITS["seed"][1]))  # a QSpinBox holds 32 bits
 ICON_PX = 64  # drawn large; Qt scales it down crisply on every screen density
 
 
@@ -35,17 +35,19 @@ def die_icon(ink: QColor) -> QIcon:
     return QIcon(pixmap)
 
 
-def _spin(name: str, low: int, high: int, tip: str) -> QSpinBox:
+def _spin(name: str, field: str, tip: str, high: int = 0) -> QSpinBox:
+    """A whole-number field with the engine's limits (dreamlayer.settings.LIMITS)."""
     spin = QSpinBox(objectName=name, toolTip=tip)
-    spin.setRange(low, high)
+    low, top = LIMITS[field]
+    spin.setRange(int(low), int(high or top))
     return spin
 
 
-def _double(name: str, low: float, high: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
+def _double(name: str, field: str, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
     spin = QDoubleSpinBox(objectName=name, toolTip=tip)
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
     spin.setDecimals(decimals)
+    spin.setRange(*LIMITS[field])
+    spin.setSingleStep(step)
     return spin
 
 
@@ -54,17 +56,17 @@ class StrengthBox(QWidget):
 
     def __init__(self, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
-        self.steps = _spin("steps", 1, 500, "Strength: gradient steps per octave. More steps, stronger dream.")
-        self.pattern_size = _double("patternSize", 0.25, 4.0, 0.25, 2,
+        self.steps = _spin("steps", "steps", "Strength: gradient steps per octave. More steps, stronger dream.")
+        self.pattern_size = _double("patternSize", "pattern_size", 0.25, 2,
                                     "How large the dream's shapes are relative to the picture; the same on "
                                     "the preview and on the full picture, whatever its size")
-        self.octave_scale = _double("octaveScale", 1.05, 3.0, 0.05, 2,
+        self.octave_scale = _double("octaveScale", "octave_scale", 0.05, 2,
                                     "Size ratio between one octave and the next")
-        self.step_size = _double("stepSize", 0.001, 0.2, 0.001, 3,
+        self.step_size = _double("stepSize", "step_size", 0.001, 4,
                                  "How far each step moves the pixels (in 0..1 colour units)")
-        self.jitter = _spin("jitter", 0, 256, "Random shift in pixels before each step; hides tile seams "
+        self.jitter = _spin("jitter", "jitter", "Random shift in pixels before each step; hides tile seams "
                                               "and grid artefacts")
-        self.seed = _spin("seed", 0, SEED_MAX, "The same seed and settings give the same picture again")
+        self.seed = _spin("seed", "seed", "The same seed and settings give the same picture again", SEED_MAX)
         self.dice = QToolButton(objectName="dice", toolTip="Pick a random seed")
         self.dice.setIcon(die_icon(self.palette().buttonText().color()))
         self.dice.setAccessibleName("Random seed")
