@@ -181,6 +181,17 @@ def test_a_selection_outside_the_canvas_is_a_clear_error(app):
         read_source(app, document)
 
 
+def test_an_emptied_selection_dreams_nowhere_and_says_so(app):
+    document = make_document(app)
+    emptied = document.selection()
+    emptied.clear()
+    document.setSelection(emptied)
+    assert (emptied.width(), emptied.height()) == (0, 0)
+    with pytest.raises(KritaAdapterError, match="selection is empty .* Deselect to dream on the whole layer"):
+        read_source(app, document)
+    assert document.undo_stack == []
+
+
 # --- applying -------------------------------------------------------------------------------------
 
 def snapshot(document):
@@ -340,3 +351,65 @@ def test_the_extension_puts_dream_in_the_filter_menu(app):
     assert visible.isCheckable() and not visible.isChecked() and menu == "filter"
     visible.setChecked(True)
     assert app.readSetting(extension.SETTINGS_GROUP, extension.VISIBLE_SETTING, "") == "true"
+
+
+def see_through(app, alpha: int, over_layers: bool = True, selection: bool = False):
+    """A document whose active layer is semi-transparent (``alpha``) over an opaque coloured layer
+    (or over nothing): the composite shows both."""
+    document = make_document(app, selection=selection)
+    background = document.topLevelNodes()[0]
+    background.setPixelData(QByteArray(bytes((40, 80, 200, 255)) * (W * H)), 0, 0, W, H)
+    layer = document.createNode("Glaze", "paintlayer")
+    pixels = bytearray(bgra_pixels(2))
+    pixels[3::4] = bytes([alpha]) * (W * H)
+    layer.setPixelData(QByteArray(bytes(pixels)), 0, 0, W, H)
+    document.rootNode().addChildNode(layer, background)
+    background.setVisible(over_layers)
+    document.setActiveNode(layer)
+    document.undo_stack.clear()
+    return document, layer
+
+
+def dream_of_layer(document, layer, dream: Image) -> bytes:
+    """The composite as it would be with the layer's pixels replaced by ``dream`` (same alpha)."""
+    kept = bytes(layer.pixelData(0, 0, W, H))
+    layer.setPixelData(QByteArray(swap_red_blue(dream.data, 8)), 0, 0, W, H)
+    shown = bytes(document.pixelData(0, 0, W, H))
+    layer.setPixelData(QByteArray(kept), 0, 0, W, H)
+    return shown
+
+
+@pytest.mark.parametrize("alpha", [30, 128, 255])
+@pytest.mark.parametrize("over_layers", [True, False], ids=["over a layer", "over nothing"])
+def test_a_semi_transparent_layer_shows_its_dream_not_a_denser_one(app, alpha, over_layers):
+    document, glaze = see_through(app, alpha, over_layers)
+    source = read_source(app, document)
+    glaze_before = bytes(glaze.pixelData(0, 0, W, H))
+    dream = inverted(source.image, None)
+    wanted = dream_of_layer(document, glaze, dream)
+    layer = finish(apply_dream(app, document, source, dream, None, "Dream glaze"))
+    shown = bytes(document.pixelData(0, 0, W, H))
+    worst = max(abs(a - b) for a, b in zip(shown, wanted))
+    assert worst <= 2, (alpha, worst)
+    assert bytes(glaze.pixelData(0, 0, W, H)) == glaze_before and glaze.blendingMode() == "normal"
+    assert len(document.undo_stack) == 1
+    plain = alpha == 255
+    assert (layer.blendingMode(), layer.inheritAlpha()) == (("normal", False) if plain else ("linear light", True))
+
+
+def test_a_semi_transparent_layer_dreamed_in_a_soft_selection(app):
+    document, glaze = see_through(app, 128, selection=True)
+    soft = document.selection()
+    soft.select(BOX[0] + BOX[2] - 2, BOX[1], 2, BOX[3], 100)
+    document.setSelection(soft)
+    source = read_source(app, document)
+    before = bytes(document.pixelData(0, 0, W, H))
+    dream = inverted(source.image, source.mask)
+    wanted = dream_of_layer(document, glaze, dream)
+    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream glaze"))
+    shown = bytes(document.pixelData(0, 0, W, H))
+    assert max(abs(a - b) for a, b in zip(shown, wanted)) <= 2
+    assert [pixel for pixel in range(W * H) if source.mask.data[pixel] == 0
+            and shown[pixel * 4:pixel * 4 + 4] != before[pixel * 4:pixel * 4 + 4]] == []
+    assert [m.type() for m in layer.childNodes()] == ["transparencymask"] and layer.inheritAlpha()
+    assert len(document.undo_stack) == 1

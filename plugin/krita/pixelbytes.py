@@ -62,3 +62,44 @@ def unblend(source: Image, blended: Image, mask: Mask) -> Image:
                 out[sample] = 0 if value < 0 else top if value > top else value
     return _pack(out, blended)
 
+
+
+# Krita's channel types (as ``Node.colorDepth`` names them) as array typecodes and their full value.
+CHANNEL_TYPES = {"U8": ("B", 255), "U16": ("H", 65535), "F32": ("f", 1.0)}
+
+
+def has_partial_alpha(image: Image) -> bool:
+    """Whether some pixel is neither fully transparent nor opaque."""
+    if image.depth == 8:
+        return bool(image.data[3::4].translate(None, b"\x00\xff"))
+    alpha = _samples(image)[3::4]
+    return any(0 < value < 65535 for value in alpha)
+
+
+def linear_light_layer(below: bytes, above: bytes, depth: str, channels: int, by_alpha: bool) -> bytes:
+    """Pixels of an opaque layer that, blended in Krita's "linear light" mode with inherit alpha
+    (``dst + 2 * layer - 1`` on each colour channel, the alpha below kept), changes what shows of
+    ``below`` into ``above`` (both in Krita's own bytes and colour space, alpha last).
+
+    A semi-transparent ``below`` of alpha ``a`` over opaque layers shows ``a`` of its colour, so the
+    change is scaled by ``a`` when ``by_alpha``; over nothing its colour shows whole (``by_alpha``
+    False). Zero change is the middle value; in 8 bits only odd changes exist, so pixels may be off
+    by one level.
+    """
+    code, unit = CHANNEL_TYPES[depth]
+    s, d = array(code, below), array(code, above)
+    if len(s) != len(d) or len(s) % channels:
+        raise ValueError("the layer and its dream differ in size")
+    integral = code != "f"
+    half = unit / 2
+    out = array(code, ([round(half) if integral else half] * (channels - 1) + [unit]) * (len(s) // channels))
+    for start in range(0, len(s), channels):
+        end = start + channels - 1
+        if s[start:end] == d[start:end]:
+            continue
+        weight = s[end] / unit if by_alpha else 1.0
+        for at in range(start, end):
+            value = half + weight * (d[at] - s[at]) / 2
+            value = 0 if value < 0 else unit if value > unit else value
+            out[at] = round(value) if integral else value
+    return out.tobytes()
