@@ -315,8 +315,8 @@ def test_cancelling_the_dialog_changes_nothing(app):
     document = make_document(app)
     seen = {}
 
-    def dialog(image, mask, engine_python, parent):
-        seen.update(image=image, mask=mask, engine=engine_python)
+    def dialog(image, mask, engine_python, parent, **described):
+        seen.update(image=image, mask=mask, engine=engine_python, **described)
         return None
 
     assert dream_on_document(app, document, "/engine/python", dialog=dialog) is None
@@ -328,7 +328,7 @@ def test_the_command_applies_what_the_dialog_returns(app):
     document = make_document(app)
     used = []
 
-    def dialog(image, mask, engine_python, parent):
+    def dialog(image, mask, engine_python, parent, **described):
         used.append(inverse(mask))  # the painter ticked Invert
         return Outcome(inverted(image, used[0]), used[0], DreamSettings(seed=7),
                        "Dream efficientnet-lite0 blocks.9 seed 7")
@@ -337,6 +337,29 @@ def test_the_command_applies_what_the_dialog_returns(app):
     assert layer.name() == "Dream efficientnet-lite0 blocks.9 seed 7"
     assert document.activeNode() is layer
     assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == used[0].data
+
+
+def test_the_same_dream_twice_gives_two_layers_a_painter_can_tell_apart(app):
+    document = make_document(app, selection=False)
+    names = []
+    for _ in range(3):
+        source = read_source(app, document)
+        names.append(finish(apply_dream(app, document, source, inverted(source.image, None), None,
+                                        "Dream m blocks.9 seed 0")).name())
+    assert names == ["Dream m blocks.9 seed 0", "Dream m blocks.9 seed 0 (2)", "Dream m blocks.9 seed 0 (3)"]
+
+
+@pytest.mark.parametrize("model, depth, words, grey", [("RGBA", "U8", "RGB, 8-bit", False),
+                                                       ("GRAYA", "U16", "greyscale, 16-bit", True)])
+def test_the_dialog_is_told_the_documents_colour_space(app, model, depth, words, grey):
+    document = make_document(app, model=model, depth=depth)
+    seen = {}
+
+    def dialog(image, mask, engine_python, parent, **described):
+        seen.update(described, depth=image.depth)
+
+    dream_on_document(app, document, "/engine/python", dialog=dialog)
+    assert (seen["colour"], seen["greyscale"]) == (words, grey)
 
 
 def test_the_extension_puts_dream_in_the_filter_menu(app):

@@ -47,6 +47,13 @@ class ColorSpace(NamedTuple):
 
 
 DREAM_SPACE = ColorSpace(DREAM_MODEL, DREAM_DEPTH, DREAM_PROFILE)
+MODEL_WORDS = {"RGBA": "RGB", "GRAYA": "greyscale", "CMYKA": "CMYK", "LABA": "Lab", "XYZA": "XYZ", "YCbCrA": "YCbCr"}
+DEPTH_WORDS = {"U8": "8-bit", "U16": "16-bit", "F16": "16-bit float", "F32": "32-bit float"}
+
+
+def describe(space: ColorSpace) -> str:
+    """A colour space in a painter's words: 'greyscale, 16-bit', 'CMYK, 8-bit'."""
+    return f"{MODEL_WORDS.get(space.model, space.model)}, {DEPTH_WORDS.get(space.depth, space.depth)}"
 
 
 @dataclass(frozen=True)

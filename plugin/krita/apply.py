@@ -76,14 +76,14 @@ def wait_for(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> Ge
 
 
 def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, mask: Optional[Mask], name: str) -> Steps:
-    """Add the dream as a layer named ``name`` above the source, masked by ``mask`` (the mask the
+    """Add the dream as a layer named ``name`` (made unique) above the source, masked by ``mask`` (the mask the
     dream was blended with; None when it dreamed everywhere); the steps end with the new layer."""
     size = (source.bounds.width, source.bounds.height)
     if (dreamed.width, dreamed.height) != size:
         raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
     if mask is not None and ((mask.width, mask.height) != size or source.selection is None):
         raise KritaAdapterError("The dream's mask does not fit the selection of the picture it was made from.")
-    layer = document.createNode(name, "paintlayer")
+    layer = document.createNode(unique_name(document, name), "paintlayer")
     pure = dreamed if mask is None else unblend(source.image, dreamed, mask)
     if not _write_difference(app, layer, source, pure):
         write_pixels(app, layer, pure, source.bounds)
@@ -95,6 +95,16 @@ def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, mask: O
     yield from wait_for(lambda: _activate(document, layer), 2.0)
     document.refreshProjection()
     return layer
+
+
+def unique_name(document: Any, name: str) -> str:
+    """``name``, or ``name (2)``, ``(3)``... if the document already has a node of that name:
+    two dreams with the same settings stay two layers a painter can tell apart."""
+    taken, count = name, 1
+    while document.nodeByName(taken) is not None:
+        count += 1
+        taken = f"{name} ({count})"
+    return taken
 
 
 def _write_difference(app: Any, layer: Any, source: Source, dream: Image) -> bool:
