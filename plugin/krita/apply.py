@@ -17,7 +17,7 @@ source's pixels and properties are untouched and the undo is still one step. Hid
 would change it, and Krita's "copy", "greater" and "destination-*" modes also replace or keep
 the layers under it. Layers with only opaque and clear pixels get the plain layer, which a
 painter can also paint on or use alone, and so do other colour models than RGB and grey
-(Krita 5.1.5 blends CMYK differently: 44 levels off) and 16-bit float.
+(Krita 5.1.5 blends CMYK differently: 44 levels off) and float channels, where it was not measured.
 
 The whole change is one undo step. Krita records adding a layer and adding a mask as two
 commands and offers Python no way to group them, so the layer is built in place (layer,

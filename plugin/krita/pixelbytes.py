@@ -65,8 +65,8 @@ def unblend(source: Image, blended: Image, mask: Mask) -> Image:
 
 
 
-# Krita's channel types (as ``Node.colorDepth`` names them) as array typecodes and their full value.
-CHANNEL_TYPES = {"U8": ("B", 255), "U16": ("H", 65535), "F32": ("f", 1.0)}
+# Krita's integer channel types (as ``Node.colorDepth`` names them) as array typecodes and their full value.
+CHANNEL_TYPES = {"U8": ("B", 255), "U16": ("H", 65535)}
 
 
 def has_partial_alpha(image: Image) -> bool:
@@ -101,12 +101,6 @@ def linear_light_layer(below: bytes, above: bytes, depth: str, channels: int, by
         out = array(code, map(table.__getitem__, map((255 * 255).__add__, scaled)))
     else:
         half, spread = unit / 2, 2 * unit
-        integral = code != "f"
-
-        def level(value: float) -> float:
-            value = min(max(half + value / spread, 0), unit)
-            return round(value) if integral else value
-
-        out = array(code, map(level, scaled))
+        out = array(code, map(lambda value: min(max(round(half + value / spread), 0), unit), scaled))
     out[channels - 1::channels] = full
     return out.tobytes()
