@@ -362,6 +362,14 @@ def test_the_dialog_is_told_the_documents_colour_space(app, model, depth, words,
     assert (seen["colour"], seen["greyscale"]) == (words, grey)
 
 
+def test_colour_spaces_are_described_as_painters_know_them():
+    from dreamlayer.plugin.krita.adapter import ColorSpace, describe
+
+    assert describe(ColorSpace("CMYKA", "U8", "")) == "CMYK, 8-bit"
+    assert describe(ColorSpace("RGBA", "F32", "")) == "RGB, 32-bit float"
+    assert describe(ColorSpace("LABA", "U16", "")) == "Lab, 16-bit"
+
+
 def test_the_extension_puts_dream_in_the_filter_menu(app):
     from dreamlayer.plugin.krita import extension
 

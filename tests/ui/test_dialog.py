@@ -308,12 +308,13 @@ def test_engine_killed_mid_dream_is_explained_and_restart_works(make_dialog, fre
     _ready(dialog)
     _quick(dialog, steps=300)
     dialog.preview_button.click()
-    wait_for(lambda: dialog.progress.bar.value() >= 1)
+    wait_for(lambda: dialog.progress.bar.value() >= 1 and dialog.pane.after is not None)
     os.kill(fresh_engine.process_id(), signal.SIGKILL)
     wait_for(lambda: dialog.banner.isVisible())
     text = dialog.banner.text.text()
     assert "The dream engine stopped unexpectedly" in text and "has not been changed" in text
     assert not dialog.preview_button.isEnabled() and dialog.outcome is None and dialog.isVisible()
+    assert dialog.pane.after is None and dialog.banner.restart.isVisible()  # no half-dreamed picture left
     dialog.banner.restart.click()
     _ready(dialog)
     assert not dialog.banner.isVisible()
