@@ -181,6 +181,17 @@ def test_a_selection_outside_the_canvas_is_a_clear_error(app):
         read_source(app, document)
 
 
+def test_an_emptied_selection_dreams_nowhere_and_says_so(app):
+    document = make_document(app)
+    emptied = document.selection()
+    emptied.clear()
+    document.setSelection(emptied)
+    assert (emptied.width(), emptied.height()) == (0, 0)
+    with pytest.raises(KritaAdapterError, match="selection is empty .* Deselect to dream on the whole layer"):
+        read_source(app, document)
+    assert document.undo_stack == []
+
+
 # --- applying -------------------------------------------------------------------------------------
 
 def snapshot(document):
@@ -304,8 +315,8 @@ def test_cancelling_the_dialog_changes_nothing(app):
     document = make_document(app)
     seen = {}
 
-    def dialog(image, mask, engine_python, parent):
-        seen.update(image=image, mask=mask, engine=engine_python)
+    def dialog(image, mask, engine_python, parent, **described):
+        seen.update(image=image, mask=mask, engine=engine_python, **described)
         return None
 
     assert dream_on_document(app, document, "/engine/python", dialog=dialog) is None
@@ -317,7 +328,7 @@ def test_the_command_applies_what_the_dialog_returns(app):
     document = make_document(app)
     used = []
 
-    def dialog(image, mask, engine_python, parent):
+    def dialog(image, mask, engine_python, parent, **described):
         used.append(inverse(mask))  # the painter ticked Invert
         return Outcome(inverted(image, used[0]), used[0], DreamSettings(seed=7),
                        "Dream efficientnet-lite0 blocks.9 seed 7")
@@ -326,6 +337,37 @@ def test_the_command_applies_what_the_dialog_returns(app):
     assert layer.name() == "Dream efficientnet-lite0 blocks.9 seed 7"
     assert document.activeNode() is layer
     assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == used[0].data
+
+
+def test_the_same_dream_twice_gives_two_layers_a_painter_can_tell_apart(app):
+    document = make_document(app, selection=False)
+    names = []
+    for _ in range(3):
+        source = read_source(app, document)
+        names.append(finish(apply_dream(app, document, source, inverted(source.image, None), None,
+                                        "Dream m blocks.9 seed 0")).name())
+    assert names == ["Dream m blocks.9 seed 0", "Dream m blocks.9 seed 0 (2)", "Dream m blocks.9 seed 0 (3)"]
+
+
+@pytest.mark.parametrize("model, depth, words, grey", [("RGBA", "U8", "RGB, 8-bit", False),
+                                                       ("GRAYA", "U16", "greyscale, 16-bit", True)])
+def test_the_dialog_is_told_the_documents_colour_space(app, model, depth, words, grey):
+    document = make_document(app, model=model, depth=depth)
+    seen = {}
+
+    def dialog(image, mask, engine_python, parent, **described):
+        seen.update(described, depth=image.depth)
+
+    dream_on_document(app, document, "/engine/python", dialog=dialog)
+    assert (seen["colour"], seen["greyscale"]) == (words, grey)
+
+
+def test_colour_spaces_are_described_as_painters_know_them():
+    from dreamlayer.plugin.krita.adapter import ColorSpace, describe
+
+    assert describe(ColorSpace("CMYKA", "U8", "")) == "CMYK, 8-bit"
+    assert describe(ColorSpace("RGBA", "F32", "")) == "RGB, 32-bit float"
+    assert describe(ColorSpace("LABA", "U16", "")) == "Lab, 16-bit"
 
 
 def test_the_extension_puts_dream_in_the_filter_menu(app):
@@ -340,3 +382,65 @@ def test_the_extension_puts_dream_in_the_filter_menu(app):
     assert visible.isCheckable() and not visible.isChecked() and menu == "filter"
     visible.setChecked(True)
     assert app.readSetting(extension.SETTINGS_GROUP, extension.VISIBLE_SETTING, "") == "true"
+
+
+def see_through(app, alpha: int, over_layers: bool = True, selection: bool = False):
+    """A document whose active layer is semi-transparent (``alpha``) over an opaque coloured layer
+    (or over nothing): the composite shows both."""
+    document = make_document(app, selection=selection)
+    background = document.topLevelNodes()[0]
+    background.setPixelData(QByteArray(bytes((40, 80, 200, 255)) * (W * H)), 0, 0, W, H)
+    layer = document.createNode("Glaze", "paintlayer")
+    pixels = bytearray(bgra_pixels(2))
+    pixels[3::4] = bytes([alpha]) * (W * H)
+    layer.setPixelData(QByteArray(bytes(pixels)), 0, 0, W, H)
+    document.rootNode().addChildNode(layer, background)
+    background.setVisible(over_layers)
+    document.setActiveNode(layer)
+    document.undo_stack.clear()
+    return document, layer
+
+
+def dream_of_layer(document, layer, dream: Image) -> bytes:
+    """The composite as it would be with the layer's pixels replaced by ``dream`` (same alpha)."""
+    kept = bytes(layer.pixelData(0, 0, W, H))
+    layer.setPixelData(QByteArray(swap_red_blue(dream.data, 8)), 0, 0, W, H)
+    shown = bytes(document.pixelData(0, 0, W, H))
+    layer.setPixelData(QByteArray(kept), 0, 0, W, H)
+    return shown
+
+
+@pytest.mark.parametrize("alpha", [30, 128, 255])
+@pytest.mark.parametrize("over_layers", [True, False], ids=["over a layer", "over nothing"])
+def test_a_semi_transparent_layer_shows_its_dream_not_a_denser_one(app, alpha, over_layers):
+    document, glaze = see_through(app, alpha, over_layers)
+    source = read_source(app, document)
+    glaze_before = bytes(glaze.pixelData(0, 0, W, H))
+    dream = inverted(source.image, None)
+    wanted = dream_of_layer(document, glaze, dream)
+    layer = finish(apply_dream(app, document, source, dream, None, "Dream glaze"))
+    shown = bytes(document.pixelData(0, 0, W, H))
+    worst = max(abs(a - b) for a, b in zip(shown, wanted))
+    assert worst <= 2, (alpha, worst)
+    assert bytes(glaze.pixelData(0, 0, W, H)) == glaze_before and glaze.blendingMode() == "normal"
+    assert len(document.undo_stack) == 1
+    plain = alpha == 255
+    assert (layer.blendingMode(), layer.inheritAlpha()) == (("normal", False) if plain else ("linear light", True))
+
+
+def test_a_semi_transparent_layer_dreamed_in_a_soft_selection(app):
+    document, glaze = see_through(app, 128, selection=True)
+    soft = document.selection()
+    soft.select(BOX[0] + BOX[2] - 2, BOX[1], 2, BOX[3], 100)
+    document.setSelection(soft)
+    source = read_source(app, document)
+    before = bytes(document.pixelData(0, 0, W, H))
+    dream = inverted(source.image, source.mask)
+    wanted = dream_of_layer(document, glaze, dream)
+    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream glaze"))
+    shown = bytes(document.pixelData(0, 0, W, H))
+    assert max(abs(a - b) for a, b in zip(shown, wanted)) <= 2
+    assert [pixel for pixel in range(W * H) if source.mask.data[pixel] == 0
+            and shown[pixel * 4:pixel * 4 + 4] != before[pixel * 4:pixel * 4 + 4]] == []
+    assert [m.type() for m in layer.childNodes()] == ["transparencymask"] and layer.inheritAlpha()
+    assert len(document.undo_stack) == 1

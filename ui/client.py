@@ -10,7 +10,7 @@ import logging
 from collections import deque
 from typing import Any, Optional
 
-from PyQt5.QtCore import QObject, QProcess, pyqtSignal
+from PyQt5.QtCore import QObject, QProcess, QTimer, pyqtSignal
 from PyQt5.QtGui import QImage
 
 from dreamlayer import protocol
@@ -24,6 +24,7 @@ log = logging.getLogger("dreamlayer.engine")
 WORKER_MODULE = "dreamlayer.engine.worker"
 LOG_LINES = 200
 SHUTDOWN_WAIT_MS = 3000
+MISCONFIGURED = -2  # the ``stopped`` code when starting the engine again cannot help: fix the install
 
 
 class EngineClient(QObject):
@@ -40,7 +41,9 @@ class EngineClient(QObject):
     failed = pyqtSignal(int, str)  # request id (-1 if none), one-line message
     pull_progress = pyqtSignal(str, int, int)  # model, bytes done, bytes total (0 = unknown)
     pulled = pyqtSignal(str)  # model
-    stopped = pyqtSignal(int, str)  # exit code (-1 if it never ran), plain words for the painter
+    stopped = pyqtSignal(int, str)  # exit code (-1 if it never ran, MISCONFIGURED), plain words for the painter
+
+    hello_timeout_s = 60.0  # the engine says hello before loading any model: seconds at most, even on a busy machine
 
     def __init__(self, engine_python: str, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -53,6 +56,8 @@ class EngineClient(QObject):
         self._expected_exit = False
         self._log: deque[str] = deque(maxlen=LOG_LINES)
         self._hello: dict[str, Any] = {}
+        self._hello_timer = QTimer(self, singleShot=True)
+        self._hello_timer.timeout.connect(self._no_hello)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -89,6 +94,12 @@ class EngineClient(QObject):
         self._process = process
         log.info("starting %s -m %s", self.engine_python, WORKER_MODULE)
         process.start(self.engine_python, ["-m", WORKER_MODULE])
+        self._hello_timer.start(round(self.hello_timeout_s * 1000))
+
+    def _no_hello(self) -> None:
+        if self._process is not None and not self._ready:
+            self._fail_hard(-1, f"The dream engine did not start: it gave no sign of life within "
+                                f"{self.hello_timeout_s:g} s ({self.engine_python} -m {WORKER_MODULE}).")
 
     def restart(self) -> None:
         """Stop the engine (if it still runs) and start a fresh one; held requests are dropped."""
@@ -119,6 +130,7 @@ class EngineClient(QObject):
         self._forget_process()
 
     def _forget_process(self) -> None:
+        self._hello_timer.stop()
         if self._process is not None:
             self._process.deleteLater()
         self._process = None
@@ -234,11 +246,13 @@ class EngineClient(QObject):
     def _on_hello(self, message: Message) -> None:
         version = message.get("protocol")
         if version != protocol.PROTOCOL_VERSION:
-            self._fail_hard(-1, f"The dream engine speaks protocol version {version}, but this plugin speaks "
-                                f"version {protocol.PROTOCOL_VERSION}. Reinstall dreamlayer so both match.")
+            self._fail_hard(MISCONFIGURED, f"The dream engine speaks protocol version {version}, but this "
+                                           f"plugin speaks version {protocol.PROTOCOL_VERSION}. Reinstall "
+                                           "dreamlayer so both match.")
             return
         first = not self._ready
         self._ready = True
+        self._hello_timer.stop()
         self._hello = dict(message.fields)
         if first and self._process is not None:
             for frame in self._held:
@@ -268,5 +282,5 @@ class EngineClient(QObject):
             return
         self._forget_process()
         self._held.clear()
-        self.stopped.emit(-1, f"The dream engine could not be started: {self.engine_python} is missing or "
+        self.stopped.emit(MISCONFIGURED, f"The dream engine could not be started: {self.engine_python} is missing or "
                               f"cannot run. Run the dreamlayer installer again.")

@@ -20,7 +20,7 @@ from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import PREVIEW_SIZE
 from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 
-from .client import EngineClient
+from .client import MISCONFIGURED, EngineClient
 from .objective import result_name
 from .outcome import Outcome
 from .presets import Preset, PresetStore
@@ -54,7 +54,9 @@ class DreamDialog(QDialog):
 
     def __init__(self, client: EngineClient, image: Image, mask: Optional[Mask] = None,
                  presets: Optional[PresetStore] = None, store: Optional[SettingsStore] = None,
-                 parent: Optional[QWidget] = None) -> None:
+                 parent: Optional[QWidget] = None, colour: str = "", greyscale: bool = False) -> None:
+        """``colour``: the document's colour space in words ("greyscale, 16-bit"), when the editor
+        converted it for the dream; ``greyscale``: the result will be grey, so previews are shown grey."""
         super().__init__(parent)
         self.setObjectName("dreamDialog")
         self.setWindowTitle("Dream")
@@ -63,6 +65,9 @@ class DreamDialog(QDialog):
         self.mask = mask
         self.store = store or SettingsStore()
         self.outcome: Optional[Outcome] = None
+        self.colour = colour or f"{image.depth}-bit"
+        self.greyscale = greyscale
+        self._shown_before_run: Optional[QImage] = None  # the pane's dream before the running one began
         self.preview_source = reduced_image(image, PREVIEW_SIZE)
         self.preview_mask = reduced_mask(mask, self.preview_source.width, self.preview_source.height) if mask else None
         self.preview_factor = self.preview_source.width / image.width
@@ -92,7 +97,7 @@ class DreamDialog(QDialog):
         self.compare.setShortcut("Ctrl+B")
         self.compare.toggled.connect(self.pane.set_comparing)
         self.size_note = QLabel(objectName="sizeNote")
-        self.size_note.setText(f"{self.image.width} x {self.image.height} px, {self.image.depth}-bit"
+        self.size_note.setText(f"{self.image.width} x {self.image.height} px, {self.colour}"
                                + ("" if self.preview_factor == 1 else
                                   f"; previews at {self.preview_source.width} x {self.preview_source.height}"))
         left = QVBoxLayout()
@@ -184,6 +189,7 @@ class DreamDialog(QDialog):
     def _begin(self) -> None:
         self._update_buttons()
         if self.client.is_ready:
+            self._say("Dream engine ready.")
             self.client.list_models()
             return
         self._say("Starting the dream engine...")
@@ -194,14 +200,14 @@ class DreamDialog(QDialog):
     # --- state ---------------------------------------------------------------------------------
 
     def state(self) -> dict[str, Any]:
-        """Everything the painter chose, as remembered between runs and saved in presets."""
+        """Everything the painter chose, as remembered between runs and saved in presets; not the
+        selection options, which belong to this run (see ``MaskBox``)."""
         return {"model": self.model_box.current_model() or self._wanted.get("model", ""),
-                **self.strength.values(), **self.objective.values(), **self.mask_box.values()}
+                **self.strength.values(), **self.objective.values()}
 
     def apply_state(self, values: dict[str, Any]) -> None:
         """Take a (partial) state; the model and layer are applied as soon as the engine lists them."""
         self.strength.set_values(values)
-        self.mask_box.set_values(values)
         self.objective.set_values(values)
         if values.get("layer_depth") is not None:
             self._wanted.pop("layer", None)
@@ -261,7 +267,7 @@ class DreamDialog(QDialog):
             return
         self.progress.step(int(fields.get("step", 0)), int(fields.get("total", 0)), fields.get("eta"))
         if preview is not None:
-            self.pane.set_after(preview)
+            self.pane.set_after(self._as_result(preview))
 
     def _result(self, dream_id: int, image: Image, mask: Optional[Mask], fields: dict) -> None:
         run = self._run
@@ -271,7 +277,7 @@ class DreamDialog(QDialog):
         if run.full:
             self._finish(image, mask, run.settings)
             return
-        self.pane.set_after(to_qimage(image))
+        self.pane.set_after(self._as_result(to_qimage(image)))
         self._finished_preview = (run.key, image, mask)
         seconds = fields.get("seconds")
         self.progress.idle("Preview done" + (f" in {seconds:.1f} s" if seconds is not None else ""))
@@ -280,14 +286,14 @@ class DreamDialog(QDialog):
 
     def _cancelled(self, dream_id: int) -> None:
         if self._run is not None and dream_id == self._run.id:
-            self._run = None
+            self._abandon_run()
             self.progress.idle("Stopped")
             self._say("Stopped. The picture has not been changed.")
             self._update_buttons()
 
     def _failed(self, request_id: int, message: str) -> None:
         if self._run is not None and request_id == self._run.id:
-            self._run = None
+            self._abandon_run()
             self.progress.idle()
         elif self._pulling:
             self._pulling = ""
@@ -308,11 +314,11 @@ class DreamDialog(QDialog):
         self.client.list_models()
 
     def _engine_stopped(self, code: int, message: str) -> None:
-        self._run = None
+        self._abandon_run()
         self._pulling = ""
         self.model_box.set_downloading(False)
         self.progress.idle()
-        self.banner.show_problem(message, self.client.log_tail())
+        self.banner.show_problem(message, self.client.log_tail(), restartable=code != MISCONFIGURED)
         self._say("")
         self._update_buttons()
 
@@ -344,6 +350,8 @@ class DreamDialog(QDialog):
             return
         if self._run is not None:
             self.client.cancel(self._run.id)
+        else:
+            self._shown_before_run = self.pane.after
         image, mask, factor = (self.image, self.mask, 1.0) if full else \
             (self.preview_source, self.preview_mask, self.preview_factor)
         preview_of = None if full or factor == 1 else max(self.image.width, self.image.height)
@@ -373,6 +381,17 @@ class DreamDialog(QDialog):
 
     # --- helpers -------------------------------------------------------------------------------
 
+    def _abandon_run(self) -> None:
+        """The running dream ended without a result: the pane goes back to what it showed before it,
+        so a half-dreamed picture is never mistaken for what Apply gives."""
+        if self._run is not None:
+            self.pane.set_after(self._shown_before_run)
+        self._run = None
+
+    def _as_result(self, image: QImage) -> QImage:
+        """A dreamed picture as the document will show it (grey for a greyscale document)."""
+        return image.convertToFormat(QImage.Format_Grayscale16) if self.greyscale else image
+
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet(ERROR_STYLE if error else "")
         self.status.setText(text)
@@ -380,8 +399,9 @@ class DreamDialog(QDialog):
     def _update_buttons(self) -> None:
         usable = (self.client.is_ready and self.model_box.installed()
                   and self._layers_model == self.model_box.current_model() != "")
-        self.preview_button.setEnabled(usable)
-        self.apply_button.setEnabled(usable and not (self._run is not None and self._run.full))
+        applying = self._run is not None and self._run.full
+        self.preview_button.setEnabled(usable and not applying)  # a preview would abandon the Apply
+        self.apply_button.setEnabled(usable and not applying)
         self.progress.stop.setEnabled(self._run is not None)
 
     def done(self, result: int) -> None:

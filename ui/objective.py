@@ -9,6 +9,7 @@ import os
 from dataclasses import replace
 from typing import Optional
 
+from dreamlayer.classes import UnknownClass, find_class
 from dreamlayer.settings import DreamSettings
 
 MODES = ("layer", "channel", "class", "guide")
@@ -41,8 +42,11 @@ def objective_for(mode: str, layer: str, *, channel: int = 0, label: str = "", l
         label = label.strip()
         if not label:
             raise ValueError("type or pick a class to dream of")
-        if labels is not None and label not in labels:
-            raise ValueError(f"this model has no class called {label!r}")
+        if labels is not None:
+            try:
+                label = labels[find_class(label, labels)]
+            except UnknownClass as error:
+                raise ValueError(str(error)) from None
         return f"class:{_quoted(label, 'class name')}"
     if mode == "guide":
         if not guide:

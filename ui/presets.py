@@ -2,7 +2,9 @@
 
 A preset is a partial dialog state: any :class:`DreamSettings` field plus the dialog's own
 keys (``mode``, ``layer_depth``, ...). Built-ins name no model and no layer, only a relative
-depth (0 = first layer, 1 = last), so they fit every network.
+depth (0 = first layer, 1 = last), so they fit every network. A built-in sets every setting of
+a look (``LOOK``), taking the defaults for those it does not name, so the look does not depend
+on the preset chosen before it; the seed and the model stay the painter's.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from PyQt5.QtCore import QStandardPaths
+
+from dreamlayer.settings import DreamSettings
 
 log = logging.getLogger("dreamlayer.ui")
 PRESETS_FILE_VERSION = 1
@@ -27,15 +31,21 @@ class Preset:
     description: str = ""
 
 
+LOOK = ("pattern_size", "octave_scale", "steps", "step_size", "jitter")  # the DreamSettings a look consists of
+
+
+def _look(**values: Any) -> dict[str, Any]:
+    """A whole look: ``values`` over the defaults of every ``LOOK`` setting, amplifying a layer."""
+    defaults = DreamSettings().to_dict()
+    return {"mode": "layer", **{key: defaults[key] for key in LOOK}, **values}
+
+
 BUILTIN = (
-    Preset("Classic 2015", {"mode": "layer", "layer_depth": 0.6, "pattern_size": 1.0, "octave_scale": 1.4, "steps": 10,
-                            "jitter": 32},
+    Preset("Classic 2015", _look(layer_depth=0.6),
            True, "The look of the original DeepDream: eyes and dog faces growing out of everything."),
-    Preset("Gentle", {"mode": "layer", "layer_depth": 0.3, "pattern_size": 0.5, "octave_scale": 1.3, "steps": 6,
-                      "step_size": 0.004, "jitter": 16},
+    Preset("Gentle", _look(layer_depth=0.3, pattern_size=0.5, octave_scale=1.3, steps=6, step_size=0.004, jitter=16),
            True, "A light touch of texture that keeps the picture recognisable."),
-    Preset("Deep", {"mode": "layer", "layer_depth": 0.85, "pattern_size": 2.0, "octave_scale": 1.4, "steps": 20,
-                    "jitter": 48},
+    Preset("Deep", _look(layer_depth=0.85, pattern_size=2.0, steps=20, jitter=48),
            True, "Strong, large-scale hallucination of whole objects; slow."),
 )
 

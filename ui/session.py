@@ -34,13 +34,16 @@ def engine_client(engine_python: str) -> EngineClient:
 
 
 def dream_interactively(image: Image, mask: Optional[Mask], engine_python: str,
-                        parent: Optional[QWidget] = None) -> Optional[Outcome]:
+                        parent: Optional[QWidget] = None, colour: str = "",
+                        greyscale: bool = False) -> Optional[Outcome]:
     """Show the modal Dream dialog; the applied dream, or None if the painter cancelled or the
-    engine failed (the dialog has told them why). The document is the caller's to change."""
+    engine failed (the dialog has told them why). The document is the caller's to change.
+    ``colour``/``greyscale``: the document's colour space, see :class:`DreamDialog`."""
     if mask is not None and (mask.width, mask.height) != (image.width, image.height):
         raise ValueError(f"the selection mask is {mask.width}x{mask.height} but the image is "
                          f"{image.width}x{image.height}")
-    dialog = DreamDialog(engine_client(engine_python), image, mask, parent=parent)
+    dialog = DreamDialog(engine_client(engine_python), image, mask, parent=parent, colour=colour,
+                         greyscale=greyscale)
     try:
         dialog.exec_()
         return dialog.outcome

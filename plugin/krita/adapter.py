@@ -21,6 +21,9 @@ DREAM_DEPTH = "U16"
 DREAM_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
 DIRECT_DEPTHS = {"U8": 8, "U16": 16}
 LAYER_TYPES_WITH_PIXELS = {"paintlayer"}
+# Krita's own filters change nothing when the selection is empty (made, then cleared: 0x0); neither do we.
+EMPTY_SELECTION = ("The selection is empty or lies outside the image, so there is nothing to dream on. "
+                   "Select an area, or Select › Deselect to dream on the whole layer.")
 
 
 class KritaAdapterError(ValueError):
@@ -44,6 +47,13 @@ class ColorSpace(NamedTuple):
 
 
 DREAM_SPACE = ColorSpace(DREAM_MODEL, DREAM_DEPTH, DREAM_PROFILE)
+MODEL_WORDS = {"RGBA": "RGB", "GRAYA": "greyscale", "CMYKA": "CMYK", "LABA": "Lab", "XYZA": "XYZ", "YCbCrA": "YCbCr"}
+DEPTH_WORDS = {"U8": "8-bit", "U16": "16-bit", "F16": "16-bit float", "F32": "32-bit float"}
+
+
+def describe(space: ColorSpace) -> str:
+    """A colour space in a painter's words: 'greyscale, 16-bit', 'CMYK, 8-bit'."""
+    return f"{MODEL_WORDS.get(space.model, space.model)}, {DEPTH_WORDS.get(space.depth, space.depth)}"
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,9 @@ class Source:
 
     ``parent``/``anchor``: the result layer is added to ``parent`` directly above ``anchor``.
     ``selection``: Krita's selection object (None when nothing is selected), kept for the
-    transparency mask.
+    transparency mask. ``native``/``space``: the pixels as Krita gave them, in their own colour
+    space. ``over_layers``: whether visible layers lie under the source in its group (the
+    composite of the rest shows through where the source is semi-transparent).
     """
 
     image: Image
@@ -61,6 +73,9 @@ class Source:
     parent: Any
     anchor: Any
     selection: Any
+    native: bytes = b""
+    space: Optional[ColorSpace] = None
+    over_layers: bool = False
 
 
 def canvas(document: Any) -> Bounds:
@@ -94,7 +109,7 @@ def read_source(app: Any, document: Any, composite: bool = False) -> Source:
     document.waitForDone()
     selection = document.selection()
     if selection is not None and (selection.width() <= 0 or selection.height() <= 0):
-        selection = None
+        raise KritaAdapterError(EMPTY_SELECTION)
     bounds = canvas(document)
     if composite:
         anchor = top_layer(document)
@@ -110,9 +125,17 @@ def read_source(app: Any, document: Any, composite: bool = False) -> Source:
         mask = Mask(bounds.width, bounds.height,
                     bytes(selection.pixelData(bounds.x, bounds.y, bounds.width, bounds.height)))
         if not mask.data.strip(b"\0"):
-            raise KritaAdapterError("The selection is empty or lies outside the image.")
+            raise KritaAdapterError(EMPTY_SELECTION)
     image = to_image(app, data, bounds, space)
-    return Source(image, mask, bounds, anchor.parentNode(), anchor, selection)
+    return Source(image, mask, bounds, anchor.parentNode(), anchor, selection, data, space,
+                  not composite and _over_layers(anchor))
+
+
+def _over_layers(node: Any) -> bool:
+    """Whether a visible layer lies below ``node`` in its group."""
+    siblings = node.parentNode().childNodes()
+    below = siblings[:[sibling.uniqueId() for sibling in siblings].index(node.uniqueId())]
+    return any(sibling.visible() and not sibling.type().endswith("mask") for sibling in below)
 
 
 def to_image(app: Any, data: bytes, bounds: Bounds, space: ColorSpace) -> Image:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from dreamlayer.plugin.krita.adapter import read_source
+from dreamlayer.plugin.krita.adapter import describe, read_source
 from dreamlayer.plugin.krita.apply import Steps, apply_dream
 
 Dialog = Callable[..., Any]
@@ -19,7 +19,8 @@ def dream_on_document(app: Any, document: Any, engine_python: str, *, composite:
     source = read_source(app, document, composite)
     if dialog is None:
         from dreamlayer.ui.session import dream_interactively as dialog
-    outcome = dialog(source.image, source.mask, engine_python, parent)
+    outcome = dialog(source.image, source.mask, engine_python, parent, colour=describe(source.space),
+                     greyscale=source.space.model == "GRAYA")
     if outcome is None:
         return None
     return apply_dream(app, document, source, outcome.image, outcome.mask, outcome.layer_name)

@@ -2,7 +2,7 @@
 
 Used by ``test_krita_e2e.py`` and by hand for screenshots and timings::
 
-    python tests/krita/krita_e2e.py OUTDIR --size 1024x768 --steps 10 --octaves 4
+    python tests/krita/krita_e2e.py OUTDIR --size 1024x768 --steps 10 --pattern-size 1
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def install_plugin(home: Path, python: str) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=300)
 
 
-def run(out: Path, width: int, height: int, steps: int, octaves: int, timeout: float,
+def run(out: Path, width: int, height: int, steps: int, pattern: float, timeout: float,
         home: Optional[Path] = None, colour_spaces: bool = True) -> dict:
     """Everything from a fresh HOME to results.json; returns the parsed results plus run facts."""
     out.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ def run(out: Path, width: int, height: int, steps: int, octaves: int, timeout: f
     try:
         krita = run_krita(home, SCENARIO, display, out / "scenario.log", timeout,
                           env={"DREAMLAYER_E2E_DIR": str(out), "DREAMLAYER_E2E_STEPS": str(steps),
-                               "DREAMLAYER_E2E_OCTAVES": str(octaves),
+                               "DREAMLAYER_E2E_PATTERN": str(pattern),
                                "DREAMLAYER_E2E_COLOUR_SPACES": "1" if colour_spaces else "0"},
                           timeout_shot=out / "screen-timeout.png")
     finally:
@@ -67,12 +67,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", default="256x192")
     parser.add_argument("--steps", type=int, default=3)
-    parser.add_argument("--octaves", type=int, default=2)
+    parser.add_argument("--pattern-size", type=float, default=2.0)
     parser.add_argument("--timeout", type=float, default=420)
     parser.add_argument("--no-colour-spaces", action="store_true")
     args = parser.parse_args(argv)
     width, height = (int(part) for part in args.size.split("x"))
-    results = run(args.out.resolve(), width, height, args.steps, args.octaves, args.timeout,
+    results = run(args.out.resolve(), width, height, args.steps, args.pattern_size, args.timeout,
                   colour_spaces=not args.no_colour_spaces)
     print(json.dumps({key: value for key, value in results.items() if key != "run"}, indent=2))
     print(results.get("run", {}).get("log", ""))

@@ -1,7 +1,7 @@
 """Runs inside Krita (via the test driver): the Dream action from menu to undo, plus adapter checks.
 
 Parameters come from the environment (``DREAMLAYER_E2E_DIR`` holds ``in.png`` and receives
-``results.json`` and screenshots; ``DREAMLAYER_E2E_STEPS``/``_OCTAVES`` set the dialog).
+``results.json`` and screenshots; ``DREAMLAYER_E2E_STEPS``/``_PATTERN`` set the dialog).
 Every check is recorded by name in results.json for the pytest side to assert on.
 """
 import json
@@ -11,15 +11,16 @@ import time
 
 from krita import Krita, Selection
 from PyQt5.QtCore import QByteArray
-from PyQt5.QtWidgets import QApplication, QMessageBox, QProgressBar, QPushButton, QSpinBox
+from PyQt5.QtWidgets import (QApplication, QCheckBox, QDoubleSpinBox, QMessageBox, QProgressBar, QPushButton, QSpinBox,
+                             QWidget)
 
-from dreamlayer.pixels import Image, Mask
-from dreamlayer.plugin.krita.adapter import read_source
+from dreamlayer.pixels import Bounds, Image, Mask
+from dreamlayer.plugin.krita.adapter import ColorSpace, from_image, read_source
 from dreamlayer.plugin.krita.apply import apply_dream
 
 OUT = os.environ["DREAMLAYER_E2E_DIR"]
 STEPS = int(os.environ.get("DREAMLAYER_E2E_STEPS", "3"))
-OCTAVES = int(os.environ.get("DREAMLAYER_E2E_OCTAVES", "2"))
+PATTERN = float(os.environ.get("DREAMLAYER_E2E_PATTERN", "2"))
 ENGINE_WAIT = 240.0
 
 
@@ -107,8 +108,13 @@ def drive_dialog(results, state):
             return
         yield 100
     results.check("dialog opened", True)
+    use = dialog.findChild(QCheckBox, "useSelection")
+    results.check("reopened after a run without selection: Use selection is ticked",
+                  use.isChecked() and use.isEnabled() and not dialog.findChild(QCheckBox, "invert").isChecked())
+    results.check("reopened on a running engine: the status says so", bool(dialog.status.text()), dialog.status.text())
+    dialog.grab().save(os.path.join(OUT, "dialog-reopened-with-selection.png"))
     dialog.findChild(QSpinBox, "steps").setValue(STEPS)
-    dialog.findChild(QSpinBox, "octaves").setValue(OCTAVES)
+    dialog.findChild(QDoubleSpinBox, "patternSize").setValue(PATTERN)
     preview = dialog.findChild(QPushButton, "preview")
     apply = dialog.findChild(QPushButton, "apply")
     stop = dialog.findChild(QPushButton, "stop")
@@ -346,6 +352,191 @@ def inverted_selection(results):
     yield from close_unsaved(document)
 
 
+def modal_of(kind, name=None, seconds=60.0):
+    """Wait for a modal widget of ``kind`` (and object name); None if none came."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        modal = QApplication.activeModalWidget()
+        if isinstance(modal, kind) and (name is None or modal.objectName() == name):
+            return modal
+        yield 50
+    return None
+
+
+def cancel_without_selection(results, document, source):
+    """Fresh settings: open the dialog with nothing selected and cancel, as a painter might first."""
+    document.setSelection(None)
+    document.setActiveNode(source)
+    yield 200
+    seen = {}
+
+    def close_it():
+        dialog = yield from modal_of(QWidget, "dreamDialog")
+        seen["use"] = dialog is not None and dialog.findChild(QCheckBox, "useSelection").isChecked()
+        if dialog is not None:
+            dialog.reject()
+
+    results.driver.spawn(close_it())
+    yield 50
+    Krita.instance().action("dreamlayer_dream").trigger()
+    while "use" not in seen:
+        yield 50
+    results.check("without a selection the dialog opened and was cancelled", seen["use"] is False, seen)
+
+
+def emptied_selection(results):
+    """A selection made, then cleared (0x0): nothing is dreamed and the painter is told why."""
+    app = Krita.instance()
+    document = yield from open_document(app, "emptied", 40, 30)
+    source = layers(document)[0]
+    select_rect(document, source, 5, 5, 20, 10)
+    emptied = document.selection()
+    emptied.clear()
+    document.setSelection(emptied)
+    yield 300
+    seen = {}
+
+    def answer():
+        modal = yield from modal_of((QMessageBox, QWidget), seconds=20)
+        seen["text"] = modal.text() if isinstance(modal, QMessageBox) else getattr(modal, "objectName", str)()
+        if modal is not None:
+            modal.reject()
+
+    results.driver.spawn(answer())
+    yield 50
+    app.action("dreamlayer_dream").trigger()
+    while "text" not in seen:
+        yield 50
+    results.check("emptied selection: the painter is told, no dialog", "selection is empty" in seen["text"], seen)
+    results.check("emptied selection: nothing added", len(layers(document)) == 1, tree(document))
+    yield from close_unsaved(document)
+
+
+GLAZE_ALPHAS = (255, 128, 30)  # three bands, left to right
+GLAZE_MARGIN = 5  # rows above and below the selection
+
+
+def glaze_document(app, model, depth, width, height):
+    """An orange layer under a colourful layer in three bands of alpha (255, ~128, ~30), in a
+    document of the given colour space."""
+    document = yield from open_document(app, f"glaze {model} {depth}", width, height, model, depth)
+    background = layers(document)[0]
+    bounds = Bounds(0, 0, width, height)
+    space = ColorSpace.of(background)
+    orange = Image(width, height, bytes((230, 110, 40, 255)) * (width * height), 8)
+    background.setPixelData(QByteArray(from_image(app, orange, bounds, space)), 0, 0, width, height)
+    pixels = bytearray()
+    for y in range(height):
+        for x in range(width):
+            pixels += bytes((255 - (x * 3) % 256, (y * 11) % 256, (x * 7) % 256, GLAZE_ALPHAS[min(3 * x // width, 2)]))
+    glaze = document.createNode("Glaze", "paintlayer")
+    glaze.setPixelData(QByteArray(from_image(app, Image(width, height, bytes(pixels), 8), bounds, space)), 0, 0,
+                       width, height)
+    document.rootNode().addChildNode(glaze, background)
+    yield 200
+    document.setActiveNode(glaze)
+    yield 200
+    return document, glaze
+
+
+def plain_layer_composite(app, document, glaze, read, dreamed):
+    """The composite with ``dreamed`` as a plain layer keeping the source's alpha, as before the fix."""
+    plain = document.createNode("Plain", "paintlayer")
+    plain.setPixelData(QByteArray(from_image(app, dreamed, read.bounds, ColorSpace.of(glaze))), 0, 0,
+                       read.bounds.width, read.bounds.height)
+    document.rootNode().addChildNode(plain, glaze)
+    yield 300
+    shown = composite(document)
+    plain.remove()
+    yield 300
+    return shown
+
+
+def properties(node):
+    return (node.blendingMode(), node.opacity(), node.visible(), node.inheritAlpha(), node.alphaLocked())
+
+
+def band_brightness(data, width, height, band, channels=4):
+    """Mean of (R + G + B) / 3 over one band, in the selected rows (8-bit BGRA bytes)."""
+    total = count = 0
+    for y in range(GLAZE_MARGIN, height - GLAZE_MARGIN):
+        for x in range(band * width // 3 + 2, (band + 1) * width // 3 - 2):
+            at = (y * width + x) * channels
+            total += sum(data[at:at + 3]) / 3
+            count += 1
+    return round(total / count, 1)
+
+
+def worst_difference(first, second, depth):
+    """The largest difference between two pixel buffers, in 8-bit levels."""
+    if depth == "U8":
+        return max(abs(a - b) for a, b in zip(first, second))
+    if depth == "U16":
+        ints = lambda data: [int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2)]  # noqa: E731
+        return max(abs(a - b) for a, b in zip(ints(first), ints(second))) / 257
+    import array
+    floats = array.array("f", first), array.array("f", second)
+    return max(abs(a - b) for a, b in zip(*floats)) * 255
+
+
+def semi_transparent(results):
+    """A semi-transparent layer over a coloured one: with the dream visible, the composite is the
+    dream of that layer (within a few levels) at alpha 255, ~128 and ~30; the source is untouched."""
+    app = Krita.instance()
+    width, height = 120, 40
+    for model, depth in (("RGBA", "U8"), ("RGBA", "U16"), ("GRAYA", "U16")):
+        label = f"semi-transparent {model}/{depth}"
+        document, glaze = yield from glaze_document(app, model, depth, width, height)
+        select_rect(document, glaze, 0, GLAZE_MARGIN, width, height - 2 * GLAZE_MARGIN)
+        yield 200
+        before = composite(document)
+        glaze_before, glaze_properties = all_pixels(glaze, document), properties(glaze)
+        read = read_source(app, document)
+        dreamed = synthetic_dream(read.image, read.mask)
+        layer = yield from apply_dream(app, document, read, dreamed, read.mask, "Dream glaze")
+        yield 300
+        shown = composite(document)
+        if (model, depth) == ("RGBA", "U8"):
+            shoot("screen-semi-transparent.png")
+        results.check(f"{label}: source pixels and properties unchanged",
+                      all_pixels(glaze, document) == glaze_before and properties(glaze) == glaze_properties)
+        results.check(f"{label}: the dream layer is masked", [c.type() for c in layer.childNodes()] ==
+                      ["transparencymask"], tree(document))
+        app.action("edit_undo").trigger()
+        document.waitForDone()
+        yield 400
+        results.check(f"{label}: one undo restores", len(layers(document)) == 2 and composite(document) == before)
+        if (model, depth) == ("RGBA", "U8"):  # for the figures: the old plain layer, and a dream that changed nothing
+            plain_shown = yield from plain_layer_composite(app, document, glaze, read, dreamed)
+            unchanged = {"plain layer (before the fix)": (yield from plain_layer_composite(app, document, glaze, read,
+                                                                                            read.image))}
+            yield from apply_dream(app, document, read, read.image, read.mask, "Dream of nothing")
+            yield 300
+            unchanged["result"] = composite(document)
+            app.action("edit_undo").trigger()
+            document.waitForDone()
+            yield 400
+        glaze.setPixelData(QByteArray(from_image(app, dreamed, read.bounds, ColorSpace.of(glaze))), 0, 0,
+                           width, height)
+        yield 300
+        wanted = composite(document)
+        worst = worst_difference(shown, wanted, depth)
+        results.check(f"{label}: the composite is the dream of the layer", worst <= 3, round(worst, 2))
+        if (model, depth) == ("RGBA", "U8"):
+            figures = {f"alpha {alpha}": {what: band_brightness(data, width, height, band) for what, data in
+                                          (("source", before), ("dream of the layer", wanted),
+                                           ("plain layer (before the fix)", plain_shown), ("result", shown))}
+                       for band, alpha in enumerate(GLAZE_ALPHAS)}
+            figures["a dream that changes nothing, alpha 128"] = {
+                what: band_brightness(data, width, height, 1) for what, data in
+                (("source", before), *unchanged.items())}
+            results.details["semi-transparent brightness"] = figures
+            results.driver.log(f"brightness {figures}")
+            plain_worst = worst_difference(plain_shown, wanted, depth)
+            results.check("semi-transparent: a plain layer would not do (control)", plain_worst > 20, plain_worst)
+        yield from close_unsaved(document)
+
+
 def main(driver):
     results = Results(driver)
     try:
@@ -367,7 +558,10 @@ def main(driver):
         other.setPixelData(QByteArray(bytes(sticker)), 0, 0, width, height)
         document.rootNode().addChildNode(other, source)
         yield 300
+        yield from cancel_without_selection(results, document, source)
         yield from dream_through_menu(results, document, source, other)
+        yield from emptied_selection(results)
+        yield from semi_transparent(results)
         if os.environ.get("DREAMLAYER_E2E_COLOUR_SPACES", "1") == "1":
             yield from colour_spaces(results)
             yield from visible_composite(results)

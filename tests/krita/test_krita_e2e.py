@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from krita_e2e import run  # noqa: E402
 from krita_harness import missing_tools  # noqa: E402
 
-WIDTH, HEIGHT, STEPS, OCTAVES = 400, 300, 3, 2  # big enough that the selection is dreamed as a crop
+WIDTH, HEIGHT, STEPS, PATTERN = 400, 300, 3, 2.0  # big enough that the selection is dreamed as a crop
 TIMEOUT = 420
 
 MENU_TO_UNDO = [
@@ -30,6 +30,14 @@ MENU_TO_UNDO = [
     "one undo restores the layers", "one undo restores the picture", "redo brings the layer and mask back",
     "redo brings the picture back",
 ]
+SELECTION = ["without a selection the dialog opened and was cancelled",
+             "reopened after a run without selection: Use selection is ticked",
+             "reopened on a running engine: the status says so",
+             "emptied selection: the painter is told, no dialog", "emptied selection: nothing added"]
+SEMI_TRANSPARENT = [f"semi-transparent {space}: {check}" for space in ("RGBA/U8", "RGBA/U16", "GRAYA/U16")
+                    for check in ("source pixels and properties unchanged", "the dream layer is masked",
+                                  "one undo restores", "the composite is the dream of the layer")]
+SEMI_TRANSPARENT += ["semi-transparent: a plain layer would not do (control)"]
 SPACES = [f"{space}: {check}" for space in ("RGBA/U16", "RGBA/F32", "CMYKA/U8", "GRAYA/U16", "LABA/U8")
           for check in ("dream applied", "source unchanged", "only the selection changed", "one undo restores")]
 SPACES += ["visible: the composite is read", "visible: the layer goes on top", "visible: only the selection changed"]
@@ -52,7 +60,7 @@ pytestmark = [pytest.mark.editor, pytest.mark.skipif(bool(_why_not()), reason=_w
 @pytest.fixture(scope="module")
 def krita_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("krita-e2e")
-    results = run(out, WIDTH, HEIGHT, STEPS, OCTAVES, TIMEOUT)
+    results = run(out, WIDTH, HEIGHT, STEPS, PATTERN, TIMEOUT)
     results["out"] = out
     return results
 
@@ -69,7 +77,7 @@ def test_krita_ran_to_the_end(krita_run):
     assert "FAILED" not in krita_run["run"]["log"], _explain(krita_run)
 
 
-@pytest.mark.parametrize("check", MENU_TO_UNDO + SPACES)
+@pytest.mark.parametrize("check", MENU_TO_UNDO + SELECTION + SEMI_TRANSPARENT + SPACES)
 def test_check(krita_run, check):
     checks = krita_run.get("checks", {})
     assert check in checks, f"never checked: {_explain(krita_run)}"
@@ -80,7 +88,8 @@ def test_no_error_reached_the_painter(krita_run):
     assert krita_run.get("checks", {}).get("no error message", True), krita_run["details"].get("no error message")
 
 
-@pytest.mark.parametrize("name", ["dialog-preview.png", "screen-preview.png", "screen-after.png"])
+@pytest.mark.parametrize("name", ["dialog-preview.png", "screen-preview.png", "screen-after.png",
+                                  "dialog-reopened-with-selection.png", "screen-semi-transparent.png"])
 def test_screenshots_were_taken(krita_run, name):
     shot = krita_run["out"] / name
     assert shot.is_file() and shot.stat().st_size > 10_000, _explain(krita_run)

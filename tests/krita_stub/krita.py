@@ -5,8 +5,10 @@ BGRA (or the colour model's own channel order) in native byte order; adding a no
 undoable command; ``add_new_transparency_mask`` makes a mask from the current selection on
 the active node; converting a layer's colour space is an undoable command of its document.
 ``Document.createTransparencyMask`` (Krita 5.2+) exists only on ``Document52``.
-Compositing is plain straight-alpha "over" with transparency masks; colour conversions
-cover RGBA U8/U16 and GRAYA U8/U16 (grey = mean of R, G, B).
+Compositing is plain straight-alpha "over" with transparency masks, except a layer in
+"linear light" mode with inherit alpha, which adds ``2 * layer - 1`` to the colours below
+and keeps their alpha, as Krita 5.1.5 was measured to; colour conversions cover RGBA
+U8/U16 and GRAYA U8/U16 (grey = mean of R, G, B).
 """
 from __future__ import annotations
 
@@ -75,6 +77,10 @@ class Selection:
         for row in range(y, y + h):
             self._data[row * self._width + x:row * self._width + x + w] = bytes([value]) * w
 
+    def clear(self) -> None:
+        """Deselect everything; the selection stays, empty (0x0), as in Krita."""
+        self._data = bytearray(len(self._data))
+
     def setPixelData(self, value: QByteArray, x: int, y: int, w: int, h: int) -> None:
         self._fit(max(self._width, x + w), max(self._height, y + h))
         data = bytes(value)
@@ -136,6 +142,7 @@ class Node(_ColorSpace):
         self._children: list[Node] = []
         self._parent: Optional[Node] = None
         self._uuid = QUuid(str(uuid.uuid4()))
+        self._visible, self._blending, self._inherit_alpha = True, "normal", False
         size = document.width() * document.height()
         self._pixels = bytearray(size if kind == "transparencymask" else size * _pixel_size(*space[:2]))
 
@@ -150,6 +157,24 @@ class Node(_ColorSpace):
 
     def uniqueId(self) -> QUuid:
         return self._uuid
+
+    def visible(self) -> bool:
+        return self._visible
+
+    def setVisible(self, visible: bool) -> None:
+        self._visible = visible
+
+    def blendingMode(self) -> str:
+        return self._blending
+
+    def setBlendingMode(self, mode: str) -> None:
+        self._blending = mode
+
+    def inheritAlpha(self) -> bool:
+        return self._inherit_alpha
+
+    def setInheritAlpha(self, inherit: bool) -> None:
+        self._inherit_alpha = inherit
 
     def childNodes(self) -> list["Node"]:
         return list(self._children)
@@ -204,6 +229,7 @@ class Node(_ColorSpace):
     def duplicate(self) -> "Node":
         copy = Node(self._document, self._name, self._type, self._space)
         copy._pixels = bytearray(self._pixels)
+        copy._visible, copy._blending, copy._inherit_alpha = self._visible, self._blending, self._inherit_alpha
         for child in self._children:
             twin = child.duplicate()
             twin._parent = copy
@@ -295,8 +321,9 @@ class Document(_ColorSpace):
         channels, top = CHANNELS[model], (1 << 8 * BYTES[depth]) - 1
         out = [0] * (self._width * self._height * channels)
         for layer in self._root.childNodes():
-            if layer.type().endswith("mask"):
+            if layer.type().endswith("mask") or not layer.visible():
                 continue
+            linear_light = layer.blendingMode() == "linear light" and layer.inheritAlpha()
             values = _read(bytes(layer._pixels), depth)
             masks = [m for m in layer.childNodes() if m.type() == "transparencymask"]
             for pixel in range(self._width * self._height):
@@ -307,6 +334,11 @@ class Document(_ColorSpace):
                 if not alpha:
                     continue
                 under = out[base + channels - 1]
+                if linear_light:
+                    for c in range(channels - 1 if under else 0):
+                        lit = min(max(out[base + c] + 2 * values[base + c] - top, 0), top)
+                        out[base + c] += ((lit - out[base + c]) * alpha + top // 2) // top
+                    continue
                 result = alpha + under * (top - alpha) // top
                 for c in range(channels - 1):
                     mixed = values[base + c] * alpha + out[base + c] * under * (top - alpha) // top

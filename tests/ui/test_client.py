@@ -10,7 +10,7 @@ from PyQt5.QtGui import QImage
 
 from dreamlayer import protocol
 from dreamlayer.settings import DreamSettings
-from dreamlayer.ui.client import EngineClient
+from dreamlayer.ui.client import MISCONFIGURED, EngineClient
 
 from uihelpers import half_mask, photo, wait_for
 
@@ -109,7 +109,7 @@ def test_missing_engine_python_is_explained(qapp, tmp_path):
     seen = Recorder(client)
     client.start()
     wait_for(lambda: seen["stopped"])
-    assert seen["stopped"][0][0] == -1 and "could not be started" in seen["stopped"][0][1]
+    assert seen["stopped"][0][0] == MISCONFIGURED and "could not be started" in seen["stopped"][0][1]
 
 
 def test_engine_python_without_dreamlayer_reports_its_last_words(qapp, tmp_path):

@@ -10,7 +10,7 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLabel, QLineEdit,
                              QWidget)
 
-from dreamlayer.settings import DEFAULT_MODEL
+from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 from dreamlayer.ui import session
 from dreamlayer.ui.dialog import DreamDialog
 from dreamlayer.ui.presets import PresetStore
@@ -26,8 +26,8 @@ NAMES = ["model", "download", "layer", "mode", "channel", "classLabel", "guide",
 def make_dialog(qtbot, settings_store, preset_store):
     made = []
 
-    def make(image, mask=None, client=None, engine=None):
-        dialog = DreamDialog(client or engine, image, mask, preset_store, settings_store)
+    def make(image, mask=None, client=None, engine=None, **described):
+        dialog = DreamDialog(client or engine, image, mask, preset_store, settings_store, **described)
         qtbot.addWidget(dialog)
         dialog.show()
         made.append(dialog)
@@ -84,9 +84,12 @@ def test_lists_come_from_the_engine_low_to_high_with_hints(make_dialog, engine):
     dialog = make_dialog(photo(96, 64), engine=engine)
     _ready(dialog)
     assert dialog.model_box.current_model() == DEFAULT_MODEL and dialog.model_box.installed()
-    titles = [dialog.objective.layer.itemText(i) for i in range(dialog.objective.layer.count())]
-    assert titles[0].startswith("1 of ") and "default" in dialog.objective.layer.currentText()
+    combo = dialog.objective.layer
+    titles = [combo.itemText(i) for i in range(combo.count())]
+    assert titles[0].startswith(f"{combo.itemData(0)} (1 of ") and "default" in combo.currentText()
     assert all(":" in t and "(" in t for t in titles)
+    for index, title in enumerate(titles):  # the real name shows even where the combo cuts the title off
+        assert title.index(combo.itemData(index)) + len(combo.itemData(index)) <= combo.minimumContentsLength()
     not_installed = [dialog.model_box.combo.itemData(i) for i in range(dialog.model_box.combo.count())
                      if "not downloaded" in dialog.model_box.combo.itemText(i)]
     if not_installed:
@@ -168,12 +171,47 @@ def test_stop_cancels_and_leaves_nothing_applied(make_dialog, engine):
     _ready(dialog)
     _quick(dialog, steps=300)
     dialog.preview_button.click()
-    wait_for(lambda: dialog.progress.bar.value() >= 1)
+    wait_for(lambda: dialog.progress.bar.value() >= 1 and dialog.pane.after is not None)
     dialog.progress.stop.click()
     wait_for(lambda: dialog._run is None)
     assert dialog.status.text().startswith("Stopped") and dialog.progress.bar.value() < 300
+    assert dialog.pane.after is None  # the half-dreamed picture is gone; the original shows
     dialog.reject()
     assert dialog.outcome is None
+
+
+def test_preview_is_off_while_apply_runs(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    _quick(dialog, steps=300)
+    dialog.apply_button.click()
+    assert dialog._run is not None and dialog._run.full
+    assert not dialog.preview_button.isEnabled() and not dialog.apply_button.isEnabled()
+    dialog.preview_button.click()
+    assert dialog._run is not None and dialog._run.full
+    dialog.progress.stop.click()
+    wait_for(lambda: dialog._run is None)
+    assert dialog.preview_button.isEnabled() and dialog.outcome is None
+
+
+def test_reopening_on_a_running_engine_says_it_is_ready(make_dialog, engine):
+    make_dialog(photo(32, 32), engine=engine).reject()
+    again = make_dialog(photo(32, 32), engine=engine)
+    assert again.status.text() == "Dream engine ready."
+
+
+def test_a_grey_document_is_named_and_previewed_in_grey(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine, colour="greyscale, 16-bit", greyscale=True)
+    assert dialog.size_note.text() == "96 x 64 px, greyscale, 16-bit"
+    _ready(dialog)
+    _quick(dialog, steps=2)
+    dialog.preview_button.click()
+    wait_for(lambda: dialog._finished_preview is not None)
+    shown = dialog.pane.after
+    assert shown.isGrayscale()
+    colourful = dialog._finished_preview[1]
+    assert len({colourful.data[i:i + 3] for i in range(0, len(colourful.data), 4)} -
+               {bytes([v, v, v]) for v in range(256)}) > 0  # the engine dreamed in colour; the pane shows grey
 
 
 def test_class_mode_searches_labels_and_refuses_unknown_ones(make_dialog, engine):
@@ -186,7 +224,13 @@ def test_class_mode_searches_labels_and_refuses_unknown_ones(make_dialog, engine
     assert completer.completionCount() >= 1 and "tabby" in completer.currentCompletion()
     dialog.objective.label.setEditText("unicorn")
     dialog.preview_button.click()
-    assert dialog._run is None and "no class called 'unicorn'" in dialog.status.text()
+    assert dialog._run is None and "Unknown class 'unicorn'" in dialog.status.text()
+    dialog.objective.label.setEditText("tabbby")
+    dialog.preview_button.click()
+    assert dialog._run is None and "nearest: tabby (281)" in dialog.status.text()
+    for typed in ("Tabby", "tabby cat", "281"):  # as forgiving as the command line
+        dialog.objective.label.setEditText(typed)
+        assert dialog.current_settings().objective == 'class:"tabby"'
     dialog.objective.label.setEditText(completer.currentCompletion())
     assert dialog.current_settings().objective == f'class:"{completer.currentCompletion()}"'
 
@@ -212,6 +256,18 @@ def test_presets_apply_and_the_painters_own_are_saved(make_dialog, engine, prese
     assert dialog.strength.seed.value() == 77 and dialog.strength.pattern_size.value() == 2.0
 
 
+def test_a_preset_sets_every_setting_of_its_look(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), engine=engine)
+    _ready(dialog)
+    bar = dialog.preset_bar
+    for name in ("Gentle", "Classic 2015"):
+        bar.combo.setCurrentIndex(bar.combo.findData(name))
+        bar.combo.activated.emit(bar.combo.currentIndex())
+    assert dialog.strength.step_size.value() == DreamSettings().step_size  # not Gentle's 0.004
+    look = ("steps", "pattern_size", "octave_scale", "step_size", "jitter")
+    assert {key: dialog.strength.values()[key] for key in look} == {key: bar.current().values[key] for key in look}
+
+
 def test_the_last_settings_are_remembered(make_dialog, engine):
     first = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
     _ready(first)
@@ -220,14 +276,31 @@ def test_the_last_settings_are_remembered(make_dialog, engine):
     first.objective.select_layer("blocks.5")
     first.objective.mode.setCurrentIndex(first.objective.mode.findData("channel"))
     first.objective.channel.setValue(9)
-    first.mask_box.invert.setChecked(True)
     first.reject()
     second = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
     _ready(second)
     assert (second.strength.steps.value(), second.strength.seed.value()) == (7, 1234)
     assert second.objective.current_layer() == "blocks.5" and second.objective.current_mode() == "channel"
-    assert second.objective.channel.value() == 9 and second.mask_box.invert.isChecked()
+    assert second.objective.channel.value() == 9
     assert second.current_settings().objective == "blocks.5:9"
+
+
+@pytest.mark.parametrize("earlier", ["no selection", "unticked, inverted, feathered"])
+def test_a_selection_is_always_used_as_it_is_whatever_an_earlier_run_did(make_dialog, engine, earlier):
+    first = make_dialog(photo(96, 64), None if earlier == "no selection" else half_mask(96, 64), engine=engine)
+    if earlier != "no selection":
+        first.mask_box.invert.setChecked(True)
+        first.mask_box.feather.setValue(4)
+        first.mask_box.use.setChecked(False)
+    first.reject()
+    second = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    assert second.mask_box.use.isChecked() and second.mask_box.use.isEnabled()
+    assert not second.mask_box.invert.isChecked() and second.mask_box.feather.value() == 0
+    _ready(second)
+    _quick(second, steps=1)
+    second.apply_button.click()
+    wait_for(lambda: second.result() == DreamDialog.Accepted)
+    assert second.outcome.mask == half_mask(96, 64)
 
 
 def test_engine_killed_mid_dream_is_explained_and_restart_works(make_dialog, fresh_engine):
@@ -235,12 +308,13 @@ def test_engine_killed_mid_dream_is_explained_and_restart_works(make_dialog, fre
     _ready(dialog)
     _quick(dialog, steps=300)
     dialog.preview_button.click()
-    wait_for(lambda: dialog.progress.bar.value() >= 1)
+    wait_for(lambda: dialog.progress.bar.value() >= 1 and dialog.pane.after is not None)
     os.kill(fresh_engine.process_id(), signal.SIGKILL)
     wait_for(lambda: dialog.banner.isVisible())
     text = dialog.banner.text.text()
     assert "The dream engine stopped unexpectedly" in text and "has not been changed" in text
     assert not dialog.preview_button.isEnabled() and dialog.outcome is None and dialog.isVisible()
+    assert dialog.pane.after is None and dialog.banner.restart.isVisible()  # no half-dreamed picture left
     dialog.banner.restart.click()
     _ready(dialog)
     assert not dialog.banner.isVisible()
@@ -255,6 +329,26 @@ def test_missing_engine_is_explained_without_a_traceback(make_dialog, qapp, tmp_
     dialog = make_dialog(photo(32, 32), client=client)
     wait_for(lambda: dialog.banner.isVisible())
     assert "could not be started" in dialog.banner.text.text() and not dialog.preview_button.isEnabled()
+    assert not dialog.banner.restart.isVisible()  # restarting cannot find a missing Python
+    assert "Restart" not in dialog.banner.text.text()
+
+
+def test_an_engine_that_never_says_hello_times_out_with_a_clear_message(make_dialog, qapp, tmp_path):
+    from dreamlayer.ui.client import EngineClient
+    silent = tmp_path / "silent-python"
+    silent.write_text("#!/bin/sh\nexec sleep 600\n")
+    silent.chmod(0o755)
+    client = EngineClient(str(silent))
+    client.hello_timeout_s = 1.0
+    try:
+        dialog = make_dialog(photo(32, 32), client=client)
+        assert dialog.status.text() == "Starting the dream engine..."
+        wait_for(lambda: dialog.banner.isVisible(), timeout=20)
+        assert "gave no sign of life within 1 s" in dialog.banner.text.text()
+        assert not client.is_running and dialog.banner.restart.isVisible()
+        assert "Starting" not in dialog.progress.bar.format()
+    finally:
+        client.shutdown()
 
 
 def test_dream_interactively_returns_the_outcome_of_apply(qapp, settings_store, monkeypatch):

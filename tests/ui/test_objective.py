@@ -17,6 +17,27 @@ def test_channel_and_class_modes():
     assert with_objective(DreamSettings(), "class", "blocks.5", label="tabby").layers == []
 
 
+@pytest.mark.parametrize("typed", ["tabby", "Tabby", "tabby cat", " TABBY_CAT ", "281"])
+def test_class_names_are_as_forgiving_as_on_the_command_line(typed):
+    labels = [f"class {n}" for n in range(281)] + ["tabby", "tiger cat", "Persian cat"]
+    assert objective_for("class", "x", label=typed, labels=labels) == 'class:"tabby"'
+
+
+def test_an_unknown_class_names_the_nearest_ones():
+    with pytest.raises(ValueError, match=r"unknown class 'goldfsh'; nearest: goldfish \(1\)"):
+        objective_for("class", "x", label="goldfsh", labels=["tench", "goldfish", "great white shark"])
+    with pytest.raises(ValueError, match=r"'cat' is ambiguous: tiger cat \(0\), Persian cat \(1\)"):
+        objective_for("class", "x", label="cat", labels=["tiger cat", "Persian cat"])
+
+
+def test_the_engine_and_the_dialog_share_one_matcher():
+    from dreamlayer import classes
+    from dreamlayer.engine.models import labels
+
+    assert labels.classes is classes
+    assert not hasattr(labels, "_norm") and "difflib" not in vars(labels)
+
+
 def test_guide_mode_names_the_file_and_the_layer(tmp_path):
     guide = tmp_path / "sky.png"
     guide.write_bytes(b"not checked here")
@@ -25,7 +46,7 @@ def test_guide_mode_names_the_file_and_the_layer(tmp_path):
 
 @pytest.mark.parametrize("mode, choice, message", [
     ("class", {"label": " "}, "type or pick a class"),
-    ("class", {"label": "unicorn", "labels": ["tabby"]}, "no class called 'unicorn'"),
+    ("class", {"label": "unicorn", "labels": ["tabby"]}, "unknown class 'unicorn'"),
     ("guide", {"guide": ""}, "choose a guide image"),
     ("guide", {"guide": "/no/such/picture.png"}, "does not exist"),
     ("paint", {}, "unknown dream mode"),

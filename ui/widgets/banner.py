@@ -25,7 +25,10 @@ class EngineBanner(QFrame):
         layout.addWidget(self.restart)
         self.hide()
 
-    def show_problem(self, message: str, details: str = "") -> None:
-        self.text.setText(f"{message} Your picture has not been changed. Restart the engine?")
+    def show_problem(self, message: str, details: str = "", restartable: bool = True) -> None:
+        """Show ``message``; offer a restart only where one can help (not for a broken install)."""
+        self.text.setText(f"{message} Your picture has not been changed." + (" Restart the engine?" if restartable
+                                                                              else ""))
         self.text.setToolTip(details or message)
+        self.restart.setVisible(restartable)
         self.show()

@@ -1,4 +1,9 @@
-"""Where to dream: inside the selection (or outside it), with a soft edge."""
+"""Where to dream: inside the selection (or outside it), with a soft edge.
+
+These options belong to one run: every run starts with the painter's selection used as it is
+(not inverted, not feathered), so a selection is never ignored or changed because of an
+earlier run. They are neither remembered nor part of presets.
+"""
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -40,11 +45,3 @@ class MaskBox(QWidget):
     def values(self) -> dict[str, Any]:
         return {"use_selection": self.use.isChecked(), "invert": self.invert.isChecked(),
                 "feather": self.feather.value()}
-
-    def set_values(self, values: dict[str, Any]) -> None:
-        if self._has_mask and values.get("use_selection") is not None:
-            self.use.setChecked(bool(values["use_selection"]))
-        if values.get("invert") is not None:
-            self.invert.setChecked(bool(values["invert"]))
-        if values.get("feather") is not None:
-            self.feather.setValue(int(values["feather"]))

@@ -18,9 +18,10 @@ CHANNEL_PICTURE = 64
 
 
 def layer_title(index: int, count: int, layer: dict[str, Any], default: str) -> str:
-    """'11 of 18: object parts: eyes, fur, faces, arches (blocks.9, default)'."""
-    marks = layer["name"] + (", default" if layer["name"] == default else "")
-    return f"{index + 1} of {count}: {layer.get('hint') or 'layer'} ({marks})"
+    """'blocks.9 (11 of 18, default): object parts: eyes, fur, faces, arches': the layer's real
+    name first, so a narrow combo cuts off the hint and never the name."""
+    marks = f"{index + 1} of {count}" + (", default" if layer["name"] == default else "")
+    return f"{layer['name']} ({marks}): {layer.get('hint') or 'layer'}"
 
 
 class ObjectiveBox(QWidget):
@@ -94,6 +95,7 @@ class ObjectiveBox(QWidget):
             if layer.get("thumbnail"):
                 self.layer.setItemIcon(index, QIcon(layer["thumbnail"]))
         self.layer.blockSignals(False)
+        self.layer.view().setMinimumWidth(self.layer.view().sizeHintForColumn(0))  # the open list shows it all
         if not self.select_layer(wanted) and not self.select_depth(depth):
             self.select_layer(default)
         self._layer_changed()
