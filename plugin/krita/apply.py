@@ -6,8 +6,8 @@ holding that mask mixes it in, so soft edges stay soft and the painter can repai
 A dream without a mask (no selection, or not used) is a layer without one.
 
 A source with semi-transparent pixels cannot take a plain layer over it: the dream, keeping the
-source's alpha, would sit over the still-visible source and the coverage would compound (``1 -
-(1 - a)^2 > a``), so such layers came out denser. Such a dream is instead a *difference layer*:
+source's alpha, would sit over the still-visible source and the coverage would compound
+(``1 - (1 - a)^2 > a``), so such layers came out denser. Such a dream is instead a *difference layer*:
 opaque, blending mode "linear light" (``below + 2 * layer - 1``) with inherit alpha, holding
 ``0.5 + a * (dream - source) / 2`` (``a`` = the source's alpha where visible layers lie under
 it, 1 where nothing does). The composite is then the dream of that layer at any alpha, within a
