@@ -7,16 +7,17 @@ A dream without a mask (no selection, or not used) is a layer without one.
 
 A source with semi-transparent pixels cannot take a plain layer over it: the dream, keeping the
 source's alpha, would sit over the still-visible source and the coverage would compound
-(``1 - (1 - a)^2 > a``), so such layers came out denser. Such a dream is instead a *difference
-layer*: opaque, blending mode "linear light" (``below + 2 * layer - 1``) with inherit alpha,
-holding ``0.5 + a * (dream - source) / 2`` (``a`` = the source's alpha where visible layers lie
-under it, 1 where nothing does). The composite is then the dream of that layer at any alpha,
-within a level; the source's pixels and properties are untouched and the undo is still one
-step. Measured in Krita 5.1.5 (tests/krita/scenario_dream.py, alpha 128 over an orange layer,
-mean brightness): a dream that changes nothing took the picture from 118.2 to 113.9 as a plain
-layer, to 119.2 as a difference layer (8 bits: +1 level); a dream inverting the colours, which
-should show 136.0, showed 131.8 (worst pixel 54 levels off) and 135.9 (worst 1 level); at
-alpha 30, 124.8 wanted, 126.6 and 124.8.
+(``1 - (1 - a)^2 > a``), so such layers came out denser. Such a dream is instead a *difference layer*:
+opaque, blending mode "linear light" (``below + 2 * layer - 1``) with inherit alpha, holding
+``0.5 + a * (dream - source) / 2`` (``a`` = the source's alpha where visible layers lie under
+it, 1 where nothing does). The composite is then the dream of that layer at any alpha, within a
+level, where what lies under the source is opaque or empty (over semi-transparent layers the
+change is scaled as if they were opaque); the source's pixels and properties are untouched and
+the undo is still one step. Measured in Krita 5.1.5 (tests/krita/scenario_dream.py, alpha 128
+over an orange layer, mean brightness): a dream that changes nothing took the picture from 118.2
+to 113.9 as a plain layer, to 119.2 as a difference layer (8 bits: +1 level); a dream inverting
+the colours, which should show 136.0, showed 131.8 (worst pixel 54 levels off) and 135.9 (worst
+1 level); at alpha 30, 124.8 wanted, 126.6 and 124.8.
 
 Hiding the source would change it. Other modes for a layer holding the dream with the source's
 alpha, tried in Krita 5.1.5 over an opaque layer: "copy" replaces the layers under it too (the
