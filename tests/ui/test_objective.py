@@ -1,6 +1,7 @@
 """Dialog modes to objective expressions, and the names results get."""
 import pytest
 
+from dreamlayer.objective import Channel, ClassLogit, Guide
 from dreamlayer.settings import DreamSettings
 from dreamlayer.ui.objective import objective_for, result_name, with_objective
 
@@ -11,16 +12,16 @@ def test_layer_mode_amplifies_the_layer_without_an_expression():
 
 
 def test_channel_and_class_modes():
-    assert objective_for("channel", "blocks.5", channel=17) == "blocks.5:17"
-    assert objective_for("class", "blocks.5", label="tabby cat", labels=["tabby cat"]) == 'class:"tabby cat"'
-    assert objective_for("class", "x", label='say "cheese"') == "class:'say \"cheese\"'"
+    assert objective_for("channel", "blocks.5", channel=17) == Channel("blocks.5", 17)
+    assert objective_for("class", "blocks.5", label="tabby cat", labels=["tabby cat"]) == ClassLogit("tabby cat")
+    assert with_objective(DreamSettings(), "class", "x", label='say "cheese"').objective == "class:'say \"cheese\"'"
     assert with_objective(DreamSettings(), "class", "blocks.5", label="tabby").layers == []
 
 
 @pytest.mark.parametrize("typed", ["tabby", "Tabby", "tabby cat", " TABBY_CAT ", "281"])
 def test_class_names_are_as_forgiving_as_on_the_command_line(typed):
     labels = [f"class {n}" for n in range(281)] + ["tabby", "tiger cat", "Persian cat"]
-    assert objective_for("class", "x", label=typed, labels=labels) == 'class:"tabby"'
+    assert objective_for("class", "x", label=typed, labels=labels) == ClassLogit("tabby")
 
 
 def test_an_unknown_class_names_the_nearest_ones():
@@ -41,7 +42,7 @@ def test_the_engine_and_the_dialog_share_one_matcher():
 def test_guide_mode_names_the_file_and_the_layer(tmp_path):
     guide = tmp_path / "sky.png"
     guide.write_bytes(b"not checked here")
-    assert objective_for("guide", "blocks.6", guide=str(guide)) == f'guide:"{guide}"@blocks.6'
+    assert objective_for("guide", "blocks.6", guide=str(guide)) == Guide(str(guide), "blocks.6")
 
 
 @pytest.mark.parametrize("mode, choice, message", [
