@@ -19,81 +19,18 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Optional
 
-import numpy as np
-from PIL import Image as PILImage, ImageFilter
-
 from dreamlayer import __version__, protocol
-from dreamlayer.pixels import Image, Mask
+from dreamlayer.pixels import Image
 from dreamlayer.protocol import Message, ProtocolError
-from dreamlayer.settings import DreamSettings, number_problem
 
 from . import runtime
+from .dream_request import read_dream_request
+from .errors import BadRequest, engine_failure
+from .pull_job import pull
+from .time_left import TimeLeft
+from .wire import float_to_bytes, image_to_float, preview_image
 
 log = logging.getLogger("dreamlayer.worker")
-PULL_POLL_S = 0.25
-MAX_FEATHER = 1000.0  # px; far beyond any selection's soft edge
-
-
-class BadRequest(ValueError):
-    """A request the engine cannot act on; the message is one line for the painter."""
-
-
-# --- pixels: wire bytes <-> the engine's float arrays ---------------------------------------
-
-def _samples(image: Image) -> np.ndarray:
-    dtype = np.uint8 if image.depth == 8 else np.dtype("<u2")
-    return np.frombuffer(image.data, dtype=dtype).reshape(image.height, image.width, 4)
-
-
-def _full_scale(depth: int) -> float:
-    return float((1 << depth) - 1)
-
-
-def image_to_float(image: Image) -> np.ndarray:
-    """RGB in [0, 1] as float32 HxWx3; ``float_to_bytes`` is its exact inverse."""
-    return _samples(image)[..., :3].astype(np.float32) / np.float32(_full_scale(image.depth))
-
-
-def effective_mask(mask: Mask, invert: bool = False, feather: float = 0.0) -> Mask:
-    """The mask the dream blends with: ``mask`` inverted and then feathered if asked.
-
-    It goes back to the editor with the result, so the editor masks its layer with the
-    mask the dream really used instead of guessing it from the selection.
-    """
-    values = np.frombuffer(mask.data, dtype=np.uint8).reshape(mask.height, mask.width)
-    if invert:
-        values = 255 - values
-    if feather > 0:
-        values = np.asarray(PILImage.fromarray(values, mode="L").filter(ImageFilter.GaussianBlur(feather)))
-    return Mask(mask.width, mask.height, values.tobytes())
-
-
-def mask_to_float(mask: Mask) -> np.ndarray:
-    """The mask in [0, 1] (1 = dream) as float32 HxW; 0 exactly where the mask byte is 0."""
-    values = np.frombuffer(mask.data, dtype=np.uint8).reshape(mask.height, mask.width)
-    return values.astype(np.float32) / np.float32(255)
-
-
-def float_to_bytes(rgb: np.ndarray, source: Image, keep: Optional[np.ndarray] = None) -> bytes:
-    """``source`` with its RGB replaced by ``rgb`` (rounded), alpha untouched.
-
-    Pixels where ``keep`` is true are copied from ``source`` byte for byte, so what the mask
-    excludes is never changed, not even by a rounding step.
-    """
-    original = _samples(source)
-    scale = _full_scale(source.depth)
-    out = original.copy()
-    out[..., :3] = np.rint(np.clip(rgb, 0.0, 1.0) * scale).astype(original.dtype)
-    if keep is not None:
-        out[keep] = original[keep]
-    return out.tobytes()
-
-
-def preview_image(rgb: np.ndarray, longest: int) -> Image:
-    """An 8-bit opaque RGBA copy no larger than ``longest`` on its longest side."""
-    picture = PILImage.fromarray(np.rint(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8), mode="RGB")
-    picture.thumbnail((longest, longest), PILImage.Resampling.BILINEAR)
-    return Image(picture.width, picture.height, picture.convert("RGBA").tobytes(), 8)
 
 
 def _finite(value: Any) -> Optional[float]:
@@ -103,20 +40,6 @@ def _finite(value: Any) -> Optional[float]:
     except (TypeError, ValueError):
         return None
     return number if math.isfinite(number) else None
-
-
-def _number(value: Any, name: str, low: float, high: float) -> float:
-    """A request's number, checked like the settings are (finite, in range)."""
-    problem = number_problem(name, value, low, high)
-    if problem:
-        raise BadRequest(problem)
-    return float(value)
-
-
-def _failure(exc: BaseException) -> str:
-    """One line about an unexpected failure; the traceback goes to the log."""
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return f"The engine failed: {first_line}"
 
 
 def _layer_entry(model: str, info: Any) -> dict[str, Any]:
@@ -133,44 +56,6 @@ def _layer_entry(model: str, info: Any) -> dict[str, Any]:
         entry["channel_thumbnails"] = channels
     return entry
 
-
-# --- time left ------------------------------------------------------------------------------
-
-class TimeLeft:
-    """Estimates seconds left from the step rate, weighting each step by its octave's pixels.
-
-    Later octaves are larger (``octave_scale`` squared per octave), so a plain steps-per-second
-    rate would promise far too early an end. Time before the first step (loading the model)
-    is left out.
-    """
-
-    def __init__(self, octave_scale: float) -> None:
-        self.octave_scale = max(float(octave_scale), 1.0)
-        self._start: Optional[tuple[float, float]] = None
-
-    def _work(self, step: int, total: int, octaves: int) -> tuple[float, float]:
-        octaves = max(octaves, 1)
-        per_octave = total / octaves
-        weights = [self.octave_scale ** (-2 * (octaves - 1 - o)) for o in range(octaves)]
-        done, left = 0.0, float(step)
-        for weight in weights:
-            taken = min(left, per_octave)
-            done += taken * weight
-            left -= taken
-        return done, per_octave * sum(weights)
-
-    def update(self, step: int, total: int, octaves: int, now: float) -> Optional[float]:
-        done, whole = self._work(step, total, octaves)
-        if self._start is None:
-            self._start = (now, done)
-            return None
-        started, done_then = self._start
-        if done <= done_then:
-            return None
-        return max(0.0, (now - started) * (whole - done) / (done - done_then))
-
-
-# --- the process ------------------------------------------------------------------------------
 
 @dataclass
 class DreamJob:
@@ -193,7 +78,7 @@ class Outbox:
             frame = protocol.encode(Message(kind, fields, blobs or []))
         except (TypeError, ValueError) as exc:  # a field JSON cannot carry: say so rather than die
             log.error("cannot send %s: %s", kind, exc)
-            frame = protocol.encode(Message("error", {"id": None, "message": _failure(exc)}))
+            frame = protocol.encode(Message("error", {"id": None, "message": engine_failure(exc)}))
         with self._lock:
             if self.closed:
                 return
@@ -268,7 +153,7 @@ class Worker:
             self.out.send("error", id=request_id, message=str(exc))
         except Exception as exc:  # a bug or a library failure: keep serving, tell the painter, log it all
             log.exception("%s request failed", message.type)
-            self.out.send("error", id=request_id, message=_failure(exc))
+            self.out.send("error", id=request_id, message=engine_failure(exc))
 
     def _model_name(self, message: Message) -> str:
         model = message.get("model")
@@ -313,51 +198,8 @@ class Worker:
     def _pull_model(self, message: Message) -> None:
         model = self._model_name(message)
         spec = self.registry.get(model)
-        threading.Thread(target=self._pull, args=(message.get("id"), model, spec), name="pull", daemon=True).start()
-
-    def _pull(self, request_id: Optional[int], model: str, spec: Any) -> None:
-        """Download on its own thread; every failure, whatever its kind, ends in an ``error`` reply."""
-        from dreamlayer.engine.download import DownloadError
-
-        try:
-            self._download(request_id, model, spec)
-        except (DownloadError, self._dream_error) as exc:
-            self.out.send("error", id=request_id, message=f"Could not download {model}: {exc}")
-        except OSError as exc:  # the cache folder cannot be made or written
-            where = f" {exc.filename}" if exc.filename else ""
-            self.out.send("error", id=request_id, message=f"Could not download {model}: cannot write{where}: "
-                                                          f"{exc.strerror or exc}")
-        except Exception as exc:  # a bug or a library failure: the editor must still hear the end
-            log.exception("pulling %s failed", model)
-            self.out.send("error", id=request_id, message=f"Could not download {model}: {_failure(exc)}")
-        else:
-            self.out.send("pull_progress", id=request_id, model=model, done=spec.weights.size,
-                          total=spec.weights.size)
-            self.out.send("pulled", id=request_id, model=model)
-
-    def _download(self, request_id: Optional[int], model: str, spec: Any) -> None:
-        """Download, reporting the growing ``.part`` file as progress."""
-        from dreamlayer.engine.cache import models_dir
-        from dreamlayer.engine.download import part_path
-
-        finished = threading.Event()
-        part = part_path(models_dir() / spec.weights.filename)
-
-        def report() -> None:
-            while not finished.wait(PULL_POLL_S):
-                try:
-                    done = part.stat().st_size
-                except OSError:  # not there yet, or just renamed onto the weight file
-                    done = 0
-                self.out.send("pull_progress", id=request_id, model=model, done=done, total=spec.weights.size)
-
-        reporter = threading.Thread(target=report, name="pull-progress", daemon=True)
-        reporter.start()
-        try:
-            self.registry.pull(model, progress=False)
-        finally:
-            finished.set()
-            reporter.join()
+        threading.Thread(target=pull, args=(self.out.send, self.registry, message.get("id"), model, spec), name="pull",
+                         daemon=True).start()
 
     def _dream_loop(self) -> None:
         while True:
@@ -386,39 +228,11 @@ class Worker:
                                                       "fewer octaves or a smaller tile.")
         except Exception as exc:  # a bug or a library failure: keep serving, tell the painter, log it all
             log.exception("dream %s failed", job.id)
-            self.out.send("error", id=job.id, message=_failure(exc))
+            self.out.send("error", id=job.id, message=engine_failure(exc))
 
     def _dream_job(self, job: DreamJob) -> None:
-        request = job.request
-        image = protocol.image_from(request)
-        mask = protocol.mask_from(request)
-        settings_dict = request.get("settings") or {}
-        if not isinstance(settings_dict, dict):
-            raise BadRequest("dream settings must be an object")
-        try:
-            settings = DreamSettings.from_dict(settings_dict)
-        except TypeError as exc:
-            raise BadRequest(f"bad dream settings: {exc}") from None
-        problems = settings.problems()
-        if problems:
-            raise BadRequest(f"bad dream settings: {problems[0]}")
-        mask_spec = request.get("mask") or {}
-        weights = None
-        if mask is not None:
-            if (mask.width, mask.height) != (image.width, image.height):
-                raise BadRequest(f"the mask is {mask.width}x{mask.height} but the image is "
-                                 f"{image.width}x{image.height}")
-            feather = _number(mask_spec.get("feather") or 0, "feather", 0.0, MAX_FEATHER)
-            mask = effective_mask(mask, bool(mask_spec.get("invert")), feather)
-            weights = mask_to_float(mask)
-            if not weights.any():
-                raise BadRequest("Nothing to dream: the selection (after invert and feather) covers no pixel.")
-        preview_size = int(_number(request.get("preview_size") or protocol.PREVIEW_SIZE, "preview size", 1, 65536))
-        preview_of = request.get("preview_of")
-        if preview_of is not None:
-            preview_of = int(_number(preview_of, "preview_of", 1, 1 << 20))
-        preview_every = _number(request.get("preview_seconds") or protocol.PREVIEW_SECONDS, "preview seconds",
-                                0.0, 3600.0)
+        request = read_dream_request(job.request)
+        image, settings, weights = request.image, request.settings, request.weights
         eta = TimeLeft(settings.octave_scale)
         last_preview = [-math.inf]
 
@@ -428,8 +242,8 @@ class Worker:
             now = time.monotonic()
             blobs: list[bytes] = []
             fields: dict[str, Any] = {}
-            if now - last_preview[0] >= preview_every:
-                fields["preview"] = protocol.image_field(preview_image(p.preview(), preview_size), blobs)
+            if now - last_preview[0] >= request.preview_every:
+                fields["preview"] = protocol.image_field(preview_image(p.preview(), request.preview_size), blobs)
                 last_preview[0] = time.monotonic()
             self.out.send("progress", blobs, id=job.id, step=p.step, total=p.total, octave=p.octave,
                           octaves=p.octaves, objective=_finite(p.objective), elapsed=_finite(p.elapsed),
@@ -438,12 +252,12 @@ class Worker:
 
         log.info("dream %s: %dx%d, %s", job.id, image.width, image.height, settings)
         result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress,
-                             preview_of=preview_of)
+                             preview_of=request.preview_of)
         keep = None if weights is None else weights == 0
         blobs = []
         out = Image(image.width, image.height, float_to_bytes(result.image, image, keep), image.depth)
         self.out.send("result", blobs, id=job.id, image=protocol.image_field(out, blobs),
-                      mask=None if mask is None else protocol.mask_field(mask, blobs),
+                      mask=None if request.mask is None else protocol.mask_field(request.mask, blobs),
                       objective_before=_finite(result.objective_before),
                       objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
                       steps=result.steps, model=result.model, layers=list(result.layers),

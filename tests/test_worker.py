@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from dreamlayer import protocol
-from dreamlayer.engine import worker
+from dreamlayer.engine import wire
+from dreamlayer.engine.time_left import TimeLeft
 from dreamlayer.engine.models import registry
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import Message
@@ -32,7 +33,7 @@ def _random_image(width: int, height: int, depth: int, seed: int = 0) -> Image:
 @pytest.mark.parametrize("depth", [8, 16])
 def test_float_conversion_is_an_exact_inverse(depth):
     image = _random_image(17, 9, depth)
-    assert worker.float_to_bytes(worker.image_to_float(image), image) == image.data
+    assert wire.float_to_bytes(wire.image_to_float(image), image) == image.data
 
 
 def test_every_8_and_16_bit_value_survives_the_round_trip():
@@ -40,15 +41,15 @@ def test_every_8_and_16_bit_value_survives_the_round_trip():
         values = np.arange(1 << depth, dtype=np.uint8 if depth == 8 else np.dtype("<u2"))
         rgba = np.repeat(values[:, None], 4, axis=1)[None]
         image = Image(len(values), 1, rgba.tobytes(), depth)
-        assert worker.float_to_bytes(worker.image_to_float(image), image) == image.data
+        assert wire.float_to_bytes(wire.image_to_float(image), image) == image.data
 
 
 def test_alpha_and_kept_pixels_are_copied_byte_for_byte():
     image = _random_image(8, 4, 16, seed=3)
-    changed = np.clip(worker.image_to_float(image) + 0.3, 0, 1)
+    changed = np.clip(wire.image_to_float(image) + 0.3, 0, 1)
     keep = np.zeros((4, 8), dtype=bool)
     keep[:, :3] = True
-    out = np.frombuffer(worker.float_to_bytes(changed, image, keep), dtype="<u2").reshape(4, 8, 4)
+    out = np.frombuffer(wire.float_to_bytes(changed, image, keep), dtype="<u2").reshape(4, 8, 4)
     original = np.frombuffer(image.data, dtype="<u2").reshape(4, 8, 4)
     assert np.array_equal(out[..., 3], original[..., 3])
     assert np.array_equal(out[:, :3], original[:, :3])
@@ -63,27 +64,27 @@ def test_mask_invert_and_feather():
     data = np.zeros((20, 20), dtype=np.uint8)
     data[:, 10:] = 255
     mask = Mask(20, 20, data.tobytes())
-    assert worker.effective_mask(mask) == mask
-    plain = worker.mask_to_float(mask)
+    assert wire.effective_mask(mask) == mask
+    plain = wire.mask_to_float(mask)
     assert plain.dtype == np.float32 and plain[0, 0] == 0 and plain[0, 19] == 1
-    inverted = worker.effective_mask(mask, invert=True)
+    inverted = wire.effective_mask(mask, invert=True)
     assert np.array_equal(_mask_values(inverted), 255 - data)
-    assert np.array_equal(worker.mask_to_float(inverted), 1 - plain)
-    soft = _mask_values(worker.effective_mask(mask, feather=3))
+    assert np.array_equal(wire.mask_to_float(inverted), 1 - plain)
+    soft = _mask_values(wire.effective_mask(mask, feather=3))
     assert 0 < soft[5, 9] < 255 and soft[5, 0] == 0 and soft[5, 19] == 255
     assert np.all(np.diff(soft[5].astype(int)) >= 0)
-    both = _mask_values(worker.effective_mask(mask, invert=True, feather=3))
+    both = _mask_values(wire.effective_mask(mask, invert=True, feather=3))
     assert np.array_equal(both, soft[:, ::-1]) and both[5, 0] == 255 and both[5, 19] == 0
 
 
 def test_preview_is_small_opaque_rgba():
-    preview = worker.preview_image(np.full((300, 900, 3), 0.5, dtype=np.float32), 128)
+    preview = wire.preview_image(np.full((300, 900, 3), 0.5, dtype=np.float32), 128)
     assert (preview.width, preview.height, preview.depth) == (128, 43, 8)
     assert preview.data[:4] == bytes([128, 128, 128, 255])
 
 
 def test_time_left_weights_later_octaves_by_their_pixels():
-    eta = worker.TimeLeft(octave_scale=2.0)
+    eta = TimeLeft(octave_scale=2.0)
     assert eta.update(1, 20, 2, now=0.0) is None
     # 9 more steps of the small octave took 9 s; the big one is 4x the pixels: 10 steps x 4 s
     assert eta.update(10, 20, 2, now=9.0) == pytest.approx(40.0)
@@ -215,7 +216,9 @@ def test_sixteen_bit_dream_comes_back_sixteen_bit(engine):
     out = protocol.image_from(result)
     assert out.depth == 16 and len(out.data) == len(image.data)
     assert result["mask"] is None and protocol.mask_from(result) is None
-    alpha = lambda img: np.frombuffer(img.data, dtype="<u2").reshape(30, 40, 4)[..., 3]
+    def alpha(img):
+        return np.frombuffer(img.data, dtype="<u2").reshape(30, 40, 4)[..., 3]
+
     assert np.array_equal(alpha(out), alpha(image))
 
 

@@ -6,6 +6,8 @@ from typing import Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..imageio import quantize
+
 BACKGROUND = (24, 24, 24)
 INK = (235, 235, 235)
 
@@ -16,7 +18,7 @@ def to_pil(picture: np.ndarray | Image.Image) -> Image.Image:
         return picture.convert("RGB")
     if picture.dtype == np.uint8:
         return Image.fromarray(picture).convert("RGB")
-    return Image.fromarray(np.rint(np.clip(picture, 0, 1) * 255).astype(np.uint8)).convert("RGB")
+    return Image.fromarray(quantize(picture, 8)).convert("RGB")
 
 
 def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
