@@ -25,7 +25,7 @@ ENGINE = [
 ]
 UI = ["PyQt5>=5.15"]
 ONNX = ["onnxruntime>=1.16", "onnx>=1.14"]
-DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1"]
+DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5"]
 
 setup(
     name="dreamlayer",

@@ -47,7 +47,8 @@ def summarize_case(runs: dict[str, list[dict[str, Any]]], peak_flops: float) -> 
         if other != "dreamlayer" and pairs:
             out[f"speedup_vs_{other}"] = _ratio(pairs, lambda r: r["seconds"])
             out[f"cpu_ratio_vs_{other}"] = _ratio(pairs, lambda r: r["cpu_seconds"])
-            out[f"gain_ratio_vs_{other}"] = _ratio(pairs, lambda r: 1.0 / (r["objective_after"] - r["objective_before"]))
+            out[f"gain_ratio_vs_{other}"] = _ratio(pairs,
+                                                   lambda r: 1.0 / (r["objective_after"] - r["objective_before"]))
     return out
 
 

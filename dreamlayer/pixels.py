@@ -39,7 +39,8 @@ class Image:
             raise ValueError(f"depth must be 8 or 16 bits, not {self.depth}")
         expected = self.width * self.height * 4 * (self.depth // 8)
         if len(self.data) != expected:
-            raise ValueError(f"{self.width}x{self.height} RGBA{self.depth} needs {expected} bytes, got {len(self.data)}")
+            raise ValueError(f"{self.width}x{self.height} RGBA{self.depth} needs {expected} bytes, "
+                             f"got {len(self.data)}")
 
 
 @dataclass(frozen=True)
@@ -52,4 +53,5 @@ class Mask:
 
     def __post_init__(self) -> None:
         if len(self.data) != self.width * self.height:
-            raise ValueError(f"{self.width}x{self.height} mask needs {self.width * self.height} bytes, got {len(self.data)}")
+            raise ValueError(f"{self.width}x{self.height} mask needs {self.width * self.height} bytes, "
+                             f"got {len(self.data)}")

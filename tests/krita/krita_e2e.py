@@ -77,7 +77,8 @@ def main(argv: list[str]) -> int:
     print(json.dumps({key: value for key, value in results.items() if key != "run"}, indent=2))
     print(results.get("run", {}).get("log", ""))
     failed = [name for name, ok in results.get("checks", {}).items() if not ok]
-    facts = {key: value for key, value in results.get("run", {}).items() if key in ("returncode", "seconds", "timed_out")}
+    facts = {key: value for key, value in results.get("run", {}).items()
+             if key in ("returncode", "seconds", "timed_out")}
     print("failed:", failed, "| run:", facts)
     return 1 if failed or "error" in results or not results.get("checks") else 0
 

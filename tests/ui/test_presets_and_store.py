@@ -19,7 +19,8 @@ def test_builtins_are_the_three_named_looks_and_use_only_known_keys():
 
 def test_builtins_set_every_setting_of_a_look_and_keep_the_seed():
     for preset in BUILTIN:
-        assert {"mode", "layer_depth", "pattern_size", "octave_scale", "steps", "step_size", "jitter"} <= set(preset.values)
+        look = {"mode", "layer_depth", "pattern_size", "octave_scale", "steps", "step_size", "jitter"}
+        assert look <= set(preset.values)
         assert "seed" not in preset.values and "model" not in preset.values
     classic = next(p for p in BUILTIN if p.name == "Classic 2015")
     assert classic.values["step_size"] == DreamSettings().step_size
