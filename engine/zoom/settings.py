@@ -1,0 +1,15 @@
+"""Defaults of `dreamlayer zoom` and `dreamlayer dream-video` (standard library only, like dreamlayer.settings)."""
+from __future__ import annotations
+
+ZOOM_FRAMES = 120
+ZOOM_FACTOR = 1.05  # per frame: 5 % closer each frame
+ZOOM_FPS = 24
+ZOOM_STEPS = 5  # gradient steps per octave per frame; the dream builds up over frames, so few suffice
+ZOOM_OCTAVES = 1  # earlier frames play the part of the coarse octaves
+COLOUR_HOLD = 0.5  # share of the way back to the reference's colour statistics, every frame
+FROM_CHOICES = ("noise", "grey")
+
+VIDEO_BLEND = 0.5  # weight of the fresh source frame against the warped previous dream
+VIDEO_STEPS = 5
+VIDEO_OCTAVES = 2
+FLOW_METHODS = ("dis", "farneback", "none")
