@@ -10,8 +10,8 @@ from dreamlayer import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from dreamlayer.engine.cli import register as register_engine
-    from dreamlayer.engine.visualize.cli import register as register_visualize
     from dreamlayer.engine.video.cli import register as register_video
+    from dreamlayer.engine.visualize.cli import register as register_visualize
     from dreamlayer.engine.zoom.cli import register as register_zoom
     from dreamlayer.installer.cli import register as register_installer
 

@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-
 from dreamlayer.engine.errors import DreamError
 from dreamlayer.engine.zoom.colour import colour_stats, hold_colour
 from dreamlayer.engine.zoom.path import EASINGS, Camera, CameraPath, parse_key

@@ -10,8 +10,8 @@ import math
 import sys
 import tempfile
 import wave
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -61,17 +61,17 @@ def write_tone(path: Path, seconds: float, hertz: float, rate: int = 22050) -> N
 
 
 def make_clip(photo: Path, output: Path, frames: int, size: tuple[int, int], fps: float,
-              tone: Optional[float] = None) -> None:
+              tone: float | None = None) -> None:
     picture = read_image(photo).rgb
     with tempfile.TemporaryDirectory() as folder:
         audio = None
         if tone:
             audio = Path(folder) / "tone.wav"
             write_tone(audio, frames / fps + 1, tone)
-        write_clip(output, camera_frames(picture, frames, size), fps, "camera path over " + photo.name, audio)
+        write_clip(output, list(camera_frames(picture, frames, size)), fps, "camera path over " + photo.name, audio)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dreamlayer.engine.video.camera", description=__doc__.split("\n")[0])
     p.add_argument("photo", type=Path)
     p.add_argument("-o", "--output", type=Path, required=True, help="CLIP.mp4 or .webm")

@@ -8,7 +8,7 @@ difference to the source, so a still camera does not brighten frame after frame.
 """
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -38,9 +38,9 @@ class VideoJob:
 
     def __init__(self, clip: Clip, settings: DreamSettings, blend: float, method: str) -> None:
         self.clip, self.settings, self.blend, self.method = clip, settings, blend, method
-        self.frames: Optional[Iterator[np.ndarray]] = None
+        self.frames: Iterator[np.ndarray] | None = None
 
-    def start(self, done: int, state: Optional[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    def start(self, done: int, state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         self.frames = iter(self.clip.read(skip=done))
         return state or {}
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ def flicker(source: Iterable[np.ndarray], output: Iterable[np.ndarray], method: 
     return float(np.mean(scores))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dreamlayer.engine.video.flicker", description=__doc__.split("\n")[0])
     p.add_argument("source", type=Path, help="the clip that was dreamed")
     p.add_argument("outputs", type=Path, nargs="+", help="dreamed clips of it (same size)")

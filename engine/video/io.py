@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
 
 import numpy as np
 from PIL import Image, PngImagePlugin
@@ -28,8 +28,8 @@ METADATA_KEY = "dreamlayer"  # PNG text key, for frames and the recipe
 
 
 def output_kind(path: Path) -> str:
-    """'.mp4', '.webm', '.gif', '.webp', or 'frames' (a folder of PNGs: a path without extension)."""
-    suffix = path.suffix.lower()
+    """'.mp4', '.webm', '.gif', '.webp', or 'frames' (a folder of PNGs: a path without a file extension)."""
+    suffix = path.suffix.lower() if any(c.isalpha() for c in path.suffix) and not path.is_dir() else ""  # run0.5/
     if suffix and suffix not in VIDEO_CODECS and suffix not in ANIMATIONS:
         raise DreamError(f"cannot write {path}: use .mp4, .webm, .gif, .webp, or a folder name for PNG frames")
     if not path.parent.is_dir():
@@ -73,7 +73,7 @@ def read_frame(path: Path) -> np.ndarray:
         return np.asarray(image.convert("RGB"))
 
 
-def encode(path: Path, frames: list[Path], fps: float, comment: str, audio: Optional[Path] = None) -> None:
+def encode(path: Path, frames: list[Path], fps: float, comment: str, audio: Path | None = None) -> None:
     """Write the PNG ``frames`` as the video or animation ``path`` names, with ``comment`` in its metadata.
 
     ``audio``: a file whose first audio stream is muxed in, cut to the video's length.
@@ -83,14 +83,14 @@ def encode(path: Path, frames: list[Path], fps: float, comment: str, audio: Opti
     suffix = path.suffix.lower()
     with replacing(path) as temporary:
         if suffix in VIDEO_CODECS:
-            _encode_video(temporary, (read_frame(frame) for frame in frames), fps, comment, audio)
+            _encode_video(temporary, (read_frame(frame) for frame in frames), len(frames), fps, comment, audio)
         else:
             _encode_animation(temporary, frames, fps, comment)
 
 
-def _encode_video(path: Path, frames: Iterable[np.ndarray], fps: float, comment: str,
-                  audio: Optional[Path]) -> None:
-    """uint8 HxWx3 ``frames`` into an MP4 (H.264) or WebM (VP9), optionally with ``audio``'s sound."""
+def _encode_video(path: Path, frames: Iterable[np.ndarray], frames_count: int, fps: float, comment: str,
+                  audio: Path | None) -> None:
+    """``frames_count`` uint8 HxWx3 ``frames`` into an MP4 (H.264) or WebM (VP9), with ``audio``'s sound."""
     ffmpeg = need("imageio_ffmpeg")
     frames = iter(frames)
     first = next(frames)
@@ -99,8 +99,8 @@ def _encode_video(path: Path, frames: Iterable[np.ndarray], fps: float, comment:
     # yuv420p halves colour resolution: odd sizes are padded by one edge pixel, never scaled
     params = ["-metadata", f"comment={comment}", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
     params += ["-movflags", "+faststart", "-crf", "18"] if suffix == ".mp4" else ["-crf", "30", "-b:v", "0"]
-    if audio is not None:
-        params += ["-shortest"]
+    if audio is not None:  # cut the sound at the last frame (-shortest drops the last frame or two)
+        params += ["-t", f"{frames_count / fps:.6f}"]
     writer = ffmpeg.write_frames(str(path), (width, height), fps=fps, codec=VIDEO_CODECS[suffix], quality=None,
                                  macro_block_size=1, output_params=params, ffmpeg_log_level="error",
                                  audio_path=None if audio is None else str(audio),
@@ -167,8 +167,8 @@ def open_clip(path: Path) -> Clip:
     return Clip(path, float(meta["fps"]), tuple(meta["size"]), frames, bool(meta.get("audio_codec")))
 
 
-def write_clip(path: Path, frames: Iterable[np.ndarray], fps: float, comment: str = "",
-               audio: Optional[Path] = None) -> None:
+def write_clip(path: Path, frames: list[np.ndarray], fps: float, comment: str = "",
+               audio: Path | None = None) -> None:
     """Encode float frames straight to an MP4/WebM (for clips made from stills), atomically."""
     with replacing(path) as temporary:
-        _encode_video(temporary, (to_bytes(frame) for frame in frames), fps, comment, audio)
+        _encode_video(temporary, (to_bytes(frame) for frame in frames), len(frames), fps, comment, audio)

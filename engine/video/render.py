@@ -12,10 +12,11 @@ import json
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional, Protocol
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
@@ -31,7 +32,7 @@ UNCHECKED = ("frames",)  # recipe keys a resumed render may change: it can be ma
 class Job(Protocol):
     """What a render loop supplies: the state before frame 0, and one frame at a time."""
 
-    def start(self, done: int, state: Optional[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    def start(self, done: int, state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         """The state to go on from: a fresh one when ``state`` is None, else ``state`` itself."""
 
     def step(self, index: int, state: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -43,7 +44,7 @@ class Rendered:
     output: Path
     frames: int  # frames in the output
     complete: bool
-    seconds_per_frame: Optional[float]  # over the frames this run dreamed
+    seconds_per_frame: float | None  # over the frames this run dreamed
 
 
 def work_folder(output: Path) -> Path:
@@ -55,7 +56,7 @@ def sidecar(output: Path) -> Path:
 
 
 def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resume: bool = False,
-           audio: Optional[Path] = None, label: str = "frames") -> Rendered:
+           audio: Path | None = None, label: str = "frames") -> Rendered:
     """Render ``total`` frames into ``output`` (see module doc); returns what was written."""
     kind = output_kind(output)
     work = work_folder(output)
@@ -92,7 +93,7 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
 
 
 def _begin(work: Path, checkpoint: Path, recipe: dict, resume: bool,
-           kind: str) -> tuple[Optional[dict[str, np.ndarray]], int]:
+           kind: str) -> tuple[dict[str, np.ndarray] | None, int]:
     if resume:
         if not checkpoint.is_file():
             raise DreamError(f"nothing to resume: {checkpoint} does not exist")
@@ -125,7 +126,7 @@ def _load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], int, dict]:
         raise DreamError(f"cannot resume from {path}: {error}") from None
 
 
-def _write_sidecar(output: Path, recipe: dict, done: int, complete: bool, seconds: Optional[float]) -> None:
+def _write_sidecar(output: Path, recipe: dict, done: int, complete: bool, seconds: float | None) -> None:
     data = {**recipe, "frames_written": done, "complete": complete, "seconds_per_frame": seconds}
     with replacing(sidecar(output)) as temporary:
         temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

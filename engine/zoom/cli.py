@@ -8,8 +8,7 @@ from dreamlayer.objective_syntax import GRAMMAR
 
 from ..video.options import dream_options, finish, parse_size, recipe, settings_from
 from .path import EASINGS
-from .settings import (COLOUR_HOLD, FROM_CHOICES, ZOOM_FACTOR, ZOOM_FPS, ZOOM_FRAMES, ZOOM_OCTAVES,
-                       ZOOM_STEPS)
+from .settings import COLOUR_HOLD, FROM_CHOICES, ZOOM_FACTOR, ZOOM_FPS, ZOOM_FRAMES, ZOOM_OCTAVES, ZOOM_STEPS
 
 EPILOG = """\
 camera keyframes (--key, repeatable): "FRAME name=value ...", names zoom, rotate, shift, center, ease

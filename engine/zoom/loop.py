@@ -6,7 +6,6 @@ each move resamples it once with Lanczos; the written frames are rounded copies.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
 
 import numpy as np
 
@@ -23,11 +22,11 @@ class ZoomJob:
     """A render Job (engine.video.render) for the endless zoom."""
 
     def __init__(self, start: np.ndarray, settings: DreamSettings, path: CameraPath, schedule: Schedule,
-                 hold: float, palette: Optional[np.ndarray] = None) -> None:
+                 hold: float, palette: np.ndarray | None = None) -> None:
         self.first, self.settings, self.path, self.schedule = start, settings, path, schedule
         self.hold, self.palette = hold, palette
 
-    def start(self, done: int, state: Optional[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    def start(self, done: int, state: dict[str, np.ndarray] | None) -> dict[str, np.ndarray]:
         if state is not None:
             return state
         fresh = {"picture": self.first.astype(np.float32)}

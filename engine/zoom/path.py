@@ -7,8 +7,8 @@ stays. The transform of a frame maps the previous frame onto this one.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
 import numpy as np
 

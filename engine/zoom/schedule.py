@@ -7,6 +7,7 @@ the two expressions' terms ``(1 - t)`` and ``t`` in one expression the engine pa
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import torch
 
 from .. import objectives as obj
