@@ -65,7 +65,7 @@ def test_mp4_comment_holds_the_recipe(tmp_path):
     out = tmp_path / "zoom.mp4"
     assert run("zoom", "--from", "grey", "-o", out, "--frames", 2, *TINY, "--objective", "blocks.5") == 0
     probe = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", out, "-f", "ffmetadata", "-"],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60, check=True)
     comment = next(line for line in probe.stdout.splitlines() if line.startswith("comment="))
     assert json.loads(comment.removeprefix("comment=").replace("\\", ""))["objective"] == "blocks.5"
     assert json.loads((tmp_path / "zoom.mp4.json").read_text())["objective"] == "blocks.5"

@@ -1,6 +1,7 @@
 """The zoom's camera path, easing, objective schedule and colour hold: the math, without a network."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -21,7 +22,7 @@ def test_easings_run_from_0_to_1_without_going_back(name):
     ease = EASINGS[name]
     values = [ease(t) for t in np.linspace(0, 1, 101)]
     assert values[-1] == 1 and (values[0] == 0)
-    assert all(b >= a for a, b in zip(values, values[1:]))
+    assert all(b >= a for a, b in itertools.pairwise(values))
 
 
 def test_in_out_easing_starts_and_ends_slowly():
@@ -117,3 +118,11 @@ def test_colour_hold_leaves_a_flat_channel_flat():
     grey = np.full((8, 8, 3), 0.5, np.float32)
     held = hold_colour(grey, np.array([[0.4, 0.5, 0.6], [0.2, 0.2, 0.2]]), 1.0)
     assert np.allclose(held, [0.4, 0.5, 0.6]) and math.isfinite(float(held.sum()))
+
+
+def test_zooming_out_does_not_alias_fine_detail():
+    stripes = np.zeros((64, 64, 3), np.float32)
+    stripes[:, ::2] = 1.0  # the finest detail a frame can hold
+    moved = warp(stripes, Camera(zoom=0.7))[16:48, 16:48]
+    assert abs(float(moved.mean()) - 0.5) < 0.05
+    assert float(moved.std()) < 0.25  # Lanczos alone leaves moire of 0.35 here; scale-space prefilter 0.19

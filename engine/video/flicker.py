@@ -36,15 +36,24 @@ def flicker(source: Iterable[np.ndarray], output: Iterable[np.ndarray], method: 
     return float(np.mean(scores))
 
 
+def strength(source: Iterable[np.ndarray], output: Iterable[np.ndarray]) -> float:
+    """How much the dream changed the frames: mean absolute difference to the source, 0-255 levels.
+
+    Flicker grows with the dream's strength, so compare flicker at similar strength."""
+    return float(np.mean([np.abs(out - src).mean() * 255 for src, out in zip(source, output)]))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m dreamlayer.engine.video.flicker", description=__doc__.split("\n")[0])
     p.add_argument("source", type=Path, help="the clip that was dreamed")
     p.add_argument("outputs", type=Path, nargs="+", help="dreamed clips of it (same size)")
     args = p.parse_args(argv)
     source = open_clip(args.source)
-    print(f"{args.source}: {flicker(source.read(), source.read()):.2f} (the source itself)")
+    print(f"{args.source}: flicker {flicker(source.read(), source.read()):.2f} (the source itself: the floor)")
     for path in args.outputs:
-        print(f"{path}: {flicker(source.read(), open_clip(path).read()):.2f}")
+        output = open_clip(path)
+        print(f"{path}: flicker {flicker(source.read(), output.read()):.2f}, "
+              f"strength {strength(source.read(), output.read()):.2f}")
     return 0
 
 

@@ -115,7 +115,7 @@ def _encode_video(path: Path, frames: Iterable[np.ndarray], frames_count: int, f
 
 def _encode_animation(path: Path, frames: list[Path], fps: float, comment: str) -> None:
     duration = round(1000 / fps)
-    pictures = [Image.open(frame).convert("RGB") for frame in frames]
+    pictures = [Image.fromarray(read_frame(frame)) for frame in frames]
     if path.suffix.lower() == ".gif":
         pictures[0].save(path, "GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0,
                          comment=comment.encode("utf-8"), optimize=False)

@@ -44,7 +44,7 @@ class Rendered:
     output: Path
     frames: int  # frames in the output
     complete: bool
-    seconds_per_frame: float | None  # over the frames this run dreamed
+    seconds_per_frame: float | None  # the median over the frames this run dreamed
 
 
 def work_folder(output: Path) -> Path:
@@ -63,20 +63,22 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
     checkpoint = work / CHECKPOINT
     state, done = _begin(work, checkpoint, recipe, resume, kind)
     state = job.start(done, state)
-    started, first = time.perf_counter(), done
+    durations = []
     bar = tqdm(total=total, initial=done, desc=label, unit="frame", dynamic_ncols=True)
     try:
         for index in range(done, total):
+            started = time.perf_counter()
             frame, state = job.step(index, state)
             write_frame(work / frame_name(index), frame, json.dumps({"frame": index, **recipe}))
             _save_checkpoint(checkpoint, state, index + 1, recipe)
             done = index + 1
+            durations.append(time.perf_counter() - started)
             bar.update(1)
     except KeyboardInterrupt:
         pass
     finally:
         bar.close()
-    seconds = (time.perf_counter() - started) / (done - first) if done > first else None
+    seconds = float(np.median(durations)) if durations else None  # the median: the first frame loads the model
     complete = done >= total
     with _no_interrupts():
         frames = [work / frame_name(i) for i in range(done)]

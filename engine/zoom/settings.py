@@ -10,6 +10,6 @@ COLOUR_HOLD = 0.5  # share of the way back to the reference's colour statistics,
 FROM_CHOICES = ("noise", "grey")
 
 VIDEO_BLEND = 0.5  # weight of the fresh source frame against the warped previous dream
-VIDEO_STEPS = 5
+VIDEO_STEPS = 1  # per octave per frame: the carried dream builds up, so one step keeps flicker low
 VIDEO_OCTAVES = 2
 FLOW_METHODS = ("dis", "farneback", "none")

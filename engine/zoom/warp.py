@@ -11,7 +11,10 @@ def warp(image: np.ndarray, camera: Camera) -> np.ndarray:
     """The float32 HxWx3 frame moved by ``camera``, clipped to [0, 1] (Lanczos overshoots a little)."""
     cv2 = need("cv2")
     height, width = image.shape[:2]
-    moved = cv2.warpAffine(np.ascontiguousarray(image, dtype=np.float32), camera.matrix(width, height),
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    if camera.zoom < 1:  # shrinking: a Gaussian prefilter first, or fine detail aliases into moire
+        image = cv2.GaussianBlur(image, (0, 0), 0.5 * np.sqrt(1 / camera.zoom ** 2 - 1))
+    moved = cv2.warpAffine(image, camera.matrix(width, height),
                            (width, height), flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT_101)
     return np.clip(moved, 0.0, 1.0, out=moved)
 
