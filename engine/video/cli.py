@@ -6,7 +6,7 @@ from pathlib import Path
 
 from dreamlayer.objective_syntax import GRAMMAR
 
-from ..zoom.settings import FLOW_METHODS, VIDEO_BLEND, VIDEO_OCTAVES, VIDEO_STEPS
+from ..zoom.settings import FLOW_METHODS, VIDEO_BLEND, VIDEO_OCTAVES, VIDEO_STEP_SIZE, VIDEO_STEPS
 from .options import dream_options, finish, recipe, settings_from
 
 
@@ -24,7 +24,7 @@ def register(sub) -> None:
     p.add_argument("--flow", nargs="?", const="dis", default="dis", choices=FLOW_METHODS,
                    help="optical flow that carries the dream: dis (default), farneback, or none (plain blend)")
     p.add_argument("--frames", type=int, help="dream only the first N frames")
-    dream_options(p, "--steps", VIDEO_STEPS, VIDEO_OCTAVES)
+    dream_options(p, "--steps", VIDEO_STEPS, VIDEO_OCTAVES, VIDEO_STEP_SIZE)
     p.set_defaults(func=run_dream_video)
 
 

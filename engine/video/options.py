@@ -12,14 +12,15 @@ _D = DreamSettings()
 NOT_RECIPE = ("func", "output", "resume", "command")  # how and where, not what
 
 
-def dream_options(p: argparse.ArgumentParser, steps_flag: str, steps: int, octaves: int) -> None:
+def dream_options(p: argparse.ArgumentParser, steps_flag: str, steps: int, octaves: int,
+                  step_size: float = _D.step_size) -> None:
     """The dream's options, as `dreamlayer dream` has them, with per-frame defaults."""
     p.add_argument("--model", default=_D.model, help=f"network (default {_D.model})")
     p.add_argument("--layer", action="append", dest="layers", metavar="L", help="layer to amplify, repeatable")
     p.add_argument("--objective", metavar="EXPR", help="objective expression (overrides --layer)")
     p.add_argument(steps_flag, dest="steps", type=int, default=steps,
                    help=f"gradient steps per octave for each frame (default {steps})")
-    p.add_argument("--step-size", type=float, default=_D.step_size, help=f"step length (default {_D.step_size})")
+    p.add_argument("--step-size", type=float, default=step_size, help=f"step length (default {step_size})")
     p.add_argument("--octaves", type=int, default=octaves, help=f"pyramid levels per frame (default {octaves})")
     p.add_argument("--octave-scale", type=float, default=_D.octave_scale,
                    help=f"size ratio between octaves (default {_D.octave_scale})")

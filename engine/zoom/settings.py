@@ -11,5 +11,6 @@ FROM_CHOICES = ("noise", "grey")
 
 VIDEO_BLEND = 0.5  # weight of the fresh source frame against the warped previous dream
 VIDEO_STEPS = 1  # per octave per frame: the carried dream builds up, so one step keeps flicker low
+VIDEO_STEP_SIZE = 0.02  # with one step per frame the still's 0.006 barely shows
 VIDEO_OCTAVES = 2
 FLOW_METHODS = ("dis", "farneback", "none")
