@@ -3,7 +3,10 @@ flicker against the naive per-frame dream, kept sound. Clips are a few tiny fram
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,7 @@ from dreamlayer.engine.imageio import read_image
 from dreamlayer.engine.video.camera import camera_frames, make_clip
 from dreamlayer.engine.video.flicker import flicker, strength
 from dreamlayer.engine.video.flow import flow, grey, trust, warp_back
-from dreamlayer.engine.video.io import open_clip
+from dreamlayer.engine.video.io import open_clip, read_frame
 from dreamlayer.engine.video.needs import need
 
 from dreamlayer.cli import main
@@ -106,3 +109,21 @@ def test_bad_video_input_is_a_one_line_error(tmp_path, capsys):
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 4 and all(line.startswith("dreamlayer: ") for line in err)
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_dream_video_stopped_by_ctrl_c_resumes_to_the_same_frames(clip, tmp_path):
+    args = [str(clip), *DREAM, "--steps", "1"]
+    assert run("dream-video", *args, "-o", tmp_path / "whole") == 0
+    parts = tmp_path / "parts"
+    process = subprocess.Popen([sys.executable, "-m", "dreamlayer", "dream-video", *args, "-o", str(parts)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while not (parts / "000003.png").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 130, err
+    assert run("dream-video", *args, "-o", parts, "--resume") == 0
+    whole = sorted((tmp_path / "whole").glob("*.png"))
+    assert len(whole) == 10 and [p.name for p in whole] == sorted(p.name for p in parts.glob("*.png"))
+    assert all(np.array_equal(read_frame(p), read_frame(parts / p.name)) for p in whole)
