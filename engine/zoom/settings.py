@@ -9,7 +9,7 @@ ZOOM_OCTAVES = 1  # earlier frames play the part of the coarse octaves
 COLOUR_HOLD = 0.5  # share of the way back to the reference's colour statistics, every frame
 FROM_CHOICES = ("noise", "grey")
 
-VIDEO_BLEND = 0.5  # weight of the fresh source frame against the warped previous dream
+VIDEO_BLEND = 0.3  # fresh frame vs warped dream; 0.5 was both weaker and flickered more (README)
 VIDEO_STEPS = 1  # per octave per frame: the carried dream builds up, so one step keeps flicker low
 VIDEO_STEP_SIZE = 0.02  # with one step per frame the still's 0.006 barely shows
 VIDEO_OCTAVES = 2
