@@ -158,3 +158,9 @@ def test_resume_with_other_settings_is_refused(tmp_path, capsys):
     assert run("zoom", EXAMPLE, "-o", out, *TINY) == 2  # nor started afresh over it
     assert "--resume" in capsys.readouterr().err
     assert os.path.exists(work / CHECKPOINT)
+
+
+def test_a_bad_layer_found_at_the_first_frame_leaves_nothing_behind(tmp_path, capsys):
+    assert run("zoom", EXAMPLE, "-o", tmp_path / "z.mp4", *TINY, "--layer", "blocks.99") == 2
+    assert "blocks.99" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

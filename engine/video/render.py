@@ -8,6 +8,7 @@ each frame's PNG text, the video's comment and a sidecar JSON beside the output.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import threading
@@ -63,7 +64,7 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
     checkpoint = work / CHECKPOINT
     state, done = _begin(work, checkpoint, recipe, resume, kind)
     state = job.start(done, state)
-    durations = []
+    durations: list[float] = []
     bar = tqdm(total=total, initial=done, desc=label, unit="frame", dynamic_ncols=True)
     try:
         for index in range(done, total):
@@ -76,22 +77,37 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
             bar.update(1)
     except KeyboardInterrupt:
         pass
+    except Exception:
+        if done:
+            _finish(output, work, done, False, fps, recipe, audio, durations)  # what was made stays playable
+        elif work != output:
+            with contextlib.suppress(OSError):  # bad settings found at the first frame leave nothing behind
+                work.rmdir()
+        raise
     finally:
         bar.close()
-    seconds = float(np.median(durations)) if durations else None  # the median: the first frame loads the model
     complete = done >= total
+    seconds = _finish(output, work, done, complete, fps, recipe, audio, durations)
+    return Rendered(output, done, complete, seconds)
+
+
+def _finish(output: Path, work: Path, done: int, complete: bool, fps: float, recipe: dict, audio: Path | None,
+            durations: list[float]) -> float | None:
+    """Encode the frames made so far, write the sidecar, and tidy up once complete; the median frame time."""
+    seconds = float(np.median(durations)) if durations else None  # the median: the first frame loads the model
     with _no_interrupts():
         frames = [work / frame_name(i) for i in range(done)]
-        if kind != "frames" and frames:
+        if work != output and frames:
             encode(output, frames, fps, json.dumps(recipe), audio)
         _write_sidecar(output, recipe, done, complete, seconds)
         if complete:
-            checkpoint.unlink(missing_ok=True)
-            if kind != "frames":
+            (work / CHECKPOINT).unlink(missing_ok=True)
+            if work != output:
                 for path in frames:
                     path.unlink()
-                work.rmdir()
-    return Rendered(output, done, complete, seconds)
+                with contextlib.suppress(OSError):  # not empty: leftovers of a killed run stay for a look
+                    work.rmdir()
+    return seconds
 
 
 def _begin(work: Path, checkpoint: Path, recipe: dict, resume: bool,
