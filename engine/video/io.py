@@ -7,9 +7,7 @@ player never sees half a video, and an interrupted render's partial output is a 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from ..errors import DreamError
+from ..imageio import _replacing as replacing  # temp file beside, os.replace; writers name their format
 from ..imageio import quantize
 from .needs import need
 
@@ -48,18 +47,6 @@ def to_bytes(frame: np.ndarray) -> np.ndarray:
     return quantize(frame, 8)
 
 
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` (same extension, so encoders pick the format) that
-    replaces it only once fully written."""
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.part{path.suffix}")
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def write_frame(path: Path, frame: np.ndarray, text: str) -> None:
     """One PNG frame with ``text`` (the recipe) in a tEXt chunk, atomically."""
     info = PngImagePlugin.PngInfo()
@@ -83,21 +70,20 @@ def encode(path: Path, frames: list[Path], fps: float, comment: str, audio: Path
     suffix = path.suffix.lower()
     with replacing(path) as temporary:
         if suffix in VIDEO_CODECS:
-            _encode_video(temporary, (read_frame(frame) for frame in frames), len(frames), fps, comment, audio)
+            _encode_video(temporary, suffix, (read_frame(f) for f in frames), len(frames), fps, comment, audio)
         else:
-            _encode_animation(temporary, frames, fps, comment)
+            _encode_animation(temporary, suffix, frames, fps, comment)
 
 
-def _encode_video(path: Path, frames: Iterable[np.ndarray], frames_count: int, fps: float, comment: str,
-                  audio: Path | None) -> None:
+def _encode_video(path: Path, suffix: str, frames: Iterable[np.ndarray], frames_count: int, fps: float,
+                  comment: str, audio: Path | None) -> None:
     """``frames_count`` uint8 HxWx3 ``frames`` into an MP4 (H.264) or WebM (VP9), with ``audio``'s sound."""
     ffmpeg = need("imageio_ffmpeg")
     frames = iter(frames)
     first = next(frames)
     height, width = first.shape[:2]
-    suffix = path.suffix.lower()
     # yuv420p halves colour resolution: odd sizes are padded by one edge pixel, never scaled
-    params = ["-metadata", f"comment={comment}", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
+    params = ["-f", suffix[1:], "-metadata", f"comment={comment}", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"]
     params += ["-movflags", "+faststart", "-crf", "18"] if suffix == ".mp4" else ["-crf", "30", "-b:v", "0"]
     if audio is not None:  # cut the sound at the last frame (-shortest drops the last frame or two)
         params += ["-t", f"{frames_count / fps:.6f}"]
@@ -113,10 +99,10 @@ def _encode_video(path: Path, frames: Iterable[np.ndarray], frames_count: int, f
         writer.close()
 
 
-def _encode_animation(path: Path, frames: list[Path], fps: float, comment: str) -> None:
+def _encode_animation(path: Path, suffix: str, frames: list[Path], fps: float, comment: str) -> None:
     duration = round(1000 / fps)
     pictures = [Image.fromarray(read_frame(frame)) for frame in frames]
-    if path.suffix.lower() == ".gif":
+    if suffix == ".gif":
         pictures[0].save(path, "GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0,
                          comment=comment.encode("utf-8"), optimize=False)
     else:
@@ -171,4 +157,4 @@ def write_clip(path: Path, frames: list[np.ndarray], fps: float, comment: str = 
                audio: Path | None = None) -> None:
     """Encode float frames straight to an MP4/WebM (for clips made from stills), atomically."""
     with replacing(path) as temporary:
-        _encode_video(temporary, (to_bytes(frame) for frame in frames), len(frames), fps, comment, audio)
+        _encode_video(temporary, path.suffix.lower(), (to_bytes(f) for f in frames), len(frames), fps, comment, audio)
