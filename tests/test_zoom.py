@@ -164,3 +164,22 @@ def test_a_bad_layer_found_at_the_first_frame_leaves_nothing_behind(tmp_path, ca
     assert run("zoom", EXAMPLE, "-o", tmp_path / "z.mp4", *TINY, "--layer", "blocks.99") == 2
     assert "blocks.99" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_help_shows_the_zoom_and_video_commands():
+    for command, words in ((["zoom"], ["--key", "--objective-at", "--colour-hold", "--resume", "in-out"]),
+                           (["dream-video"], ["--blend", "--flow", "--resume"])):
+        done = subprocess.run([sys.executable, "-m", "dreamlayer", *command, "--help"], capture_output=True,
+                              text=True, timeout=120, check=False)
+        assert done.returncode == 0 and all(word in done.stdout for word in words), command
+
+
+def test_without_the_video_extra_the_cli_starts_and_names_it(tmp_path):
+    """cv2 and imageio_ffmpeg made unimportable in a fresh interpreter, as on an install without [video]."""
+    script = ("import sys; sys.modules['cv2'] = None; sys.modules['imageio_ffmpeg'] = None\n"
+              "from dreamlayer.cli import main\n"
+              f"sys.exit(main(['zoom', {str(EXAMPLE)!r}, '-o', {str(tmp_path / 'z.mp4')!r}]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'dreamlayer[video]'" in done.stderr and done.stderr.count("\n") == 1
+    assert not list(tmp_path.iterdir())

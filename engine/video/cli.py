@@ -32,8 +32,11 @@ def run_dream_video(args: argparse.Namespace) -> int:
     from ..errors import DreamError
     from .dream_video import VideoJob
     from .io import open_clip, output_kind
+    from .needs import need
     from .render import render
 
+    need("cv2")
+    need("imageio_ffmpeg")
     if not 0 <= args.blend <= 1:
         raise DreamError(f"--blend is between 0 and 1, not {args.blend}")
     if args.frames is not None and args.frames < 1 or args.fps is not None and args.fps <= 0:

@@ -59,12 +59,17 @@ def run_zoom(args: argparse.Namespace) -> int:
     from ..errors import DreamError
     from ..imageio import read_image
     from ..models import registry
+    from ..video.io import VIDEO_CODECS, output_kind
+    from ..video.needs import need
     from ..video.render import render
     from .loop import ZoomJob
     from .path import Camera, CameraPath, parse_key, parse_pair
     from .schedule import Schedule, check, parse_change
     from .warp import fit
 
+    need("cv2")  # before minutes of dreaming, not after the first frame
+    if output_kind(args.output) in VIDEO_CODECS:
+        need("imageio_ffmpeg")
     if (args.input is None) == (args.start is None):
         raise DreamError("give an INPUT picture or --from noise|grey, not both or neither")
     if args.start and not args.size:
