@@ -42,6 +42,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # long renders record how they were made
     try:
         return args.func(args)
     except KeyboardInterrupt:

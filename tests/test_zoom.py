@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -44,6 +45,9 @@ def test_png_frames_are_zero_padded_and_carry_the_recipe(tmp_path):
     assert text["frame"] == 2 and text["center"] == "0.3,0.6" and text["command"] == "zoom"
     sidecar = json.loads((tmp_path / "frames.json").read_text())
     assert sidecar["complete"] and sidecar["frames_written"] == 3 and sidecar["size"] == [64, 48]
+    again = tmp_path / "again"
+    assert main(shlex.split(sidecar["command_line"])[1:] + ["-o", str(again)]) == 0  # the recipe remakes it
+    assert [f.tobytes() for f in frames_of(again)] == [f.tobytes() for f in frames_of(out)]
     assert not (out / CHECKPOINT).exists()
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from dreamlayer import __version__
 from dreamlayer.settings import DreamSettings
 
 _D = DreamSettings()
-NOT_RECIPE = ("func", "output", "resume", "command")  # how and where, not what
+NOT_RECIPE = ("func", "output", "resume", "command", "argv")  # how and where, not what
 
 
 def dream_options(p: argparse.ArgumentParser, steps_flag: str, steps: int, octaves: int,
@@ -54,7 +55,10 @@ def parse_size(text: str) -> tuple[int, int]:
 def recipe(args: argparse.Namespace) -> dict:
     """Every setting that decides the frames, JSON-able: enough to make the result again."""
     values = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k not in NOT_RECIPE}
-    return {"dreamlayer": __version__, "command": args.command, **values}
+    made = {"dreamlayer": __version__, "command": args.command, **values}
+    if getattr(args, "argv", None):  # what to type to make it again (minus --resume)
+        made["command_line"] = shlex.join(["dreamlayer", *(a for a in args.argv if a != "--resume")])
+    return made
 
 
 def finish(rendered, total: int, size: tuple[int, int]) -> int:

@@ -27,7 +27,7 @@ from .io import encode, frame_name, output_kind, replacing, write_frame
 
 CHECKPOINT = ".dreamlayer-resume.npz"
 FRAMES_SUFFIX = ".frames"  # the work folder beside a video: OUT.mp4.frames/
-UNCHECKED = ("frames",)  # recipe keys a resumed render may change: it can be made longer
+UNCHECKED = ("frames", "command_line")  # a resumed render may be made longer, and be typed another way
 
 
 class Job(Protocol):
