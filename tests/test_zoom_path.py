@@ -74,6 +74,13 @@ def test_bad_keyframes_are_one_line_errors(text):
     assert "\n" not in str(error.value)
 
 
+def test_a_zoom_that_is_not_positive_is_refused():
+    with pytest.raises(DreamError, match="zoom must be positive"):
+        CameraPath(Camera(), [parse_key("5 zoom=0")])
+    with pytest.raises(DreamError, match="zoom must be positive"):
+        CameraPath(Camera(zoom=-1.05))
+
+
 def test_two_keyframes_at_one_frame_are_refused():
     with pytest.raises(DreamError, match="same frame"):
         CameraPath(Camera(), [parse_key("5 zoom=1"), parse_key("5 rotate=1")])

@@ -111,6 +111,8 @@ class CameraPath:
         for key in self.keys:
             if key.frame > 0:
                 self.anchors.append((key.frame, replace(self.anchors[-1][1], **key.values)))
+        if any(camera.zoom <= 0 for _, camera in self.anchors):
+            raise DreamError("zoom must be positive: above 1 moves in, below 1 moves out")
 
     def at(self, frame: float) -> Camera:
         for (f0, c0), (f1, c1), key in zip(self.anchors, self.anchors[1:], [k for k in self.keys if k.frame > 0]):
