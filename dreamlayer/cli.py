@@ -10,7 +10,9 @@ from dreamlayer import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from dreamlayer.engine.cli import register as register_engine
+    from dreamlayer.engine.video.cli import register as register_video
     from dreamlayer.engine.visualize.cli import register as register_visualize
+    from dreamlayer.engine.zoom.cli import register as register_zoom
     from dreamlayer.installer.cli import register as register_installer
 
     parser = argparse.ArgumentParser(prog="dreamlayer", description="DeepDream for painters: dream on pictures, "
@@ -19,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_engine(sub)
     register_visualize(sub)
+    register_zoom(sub)
+    register_video(sub)
     register_installer(sub)
     return parser
 
@@ -41,6 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     runtime.configure()  # before any command imports torch
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # long renders record how they were made
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -1,0 +1,1 @@
+"""Video in and out, optical flow and flow-guided dreaming of clips (the `video` extra)."""
