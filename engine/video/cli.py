@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dreamlayer.objective_syntax import GRAMMAR
+from dreamlayer.objective import GRAMMAR
 
 from ..zoom.settings import FLOW_METHODS, VIDEO_BLEND, VIDEO_OCTAVES, VIDEO_STEP_SIZE, VIDEO_STEPS
 from .options import dream_options, finish, recipe, settings_from
@@ -15,7 +15,8 @@ def register(sub) -> None:
                        description="Dream a clip frame by frame: each frame starts from the previous dream "
                                    "warped along the clip's optical flow, blended with the fresh frame, and "
                                    "from the fresh frame where something was hidden before. The sound is kept.",
-                       epilog="objective expressions:\n" + GRAMMAR, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog="objective expressions:\n" + GRAMMAR,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", type=Path, help="a video (anything ffmpeg reads: .mp4, .webm, .mov, .gif, ...)")
     p.add_argument("-o", "--output", type=Path, required=True, help="OUT.mp4|.webm|.gif|.webp or a folder")
     p.add_argument("--blend", type=float, default=VIDEO_BLEND,

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, PngImagePlugin
 
 from ..errors import DreamError
-from ..imageio import _replacing as replacing  # temp file beside, os.replace; writers name their format
+from ..files import replacing  # temp file beside, os.replace; writers name their format
 from ..imageio import quantize
 from .needs import need
 

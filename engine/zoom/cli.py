@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from dreamlayer.objective_syntax import GRAMMAR
+from dreamlayer.objective import GRAMMAR
 
 from ..video.options import dream_options, finish, parse_size, recipe, settings_from
 from .path import EASINGS

@@ -2,17 +2,14 @@
 
 ``--objective-at 60=class:goldfish`` switches at frame 60; ``--objective-at 60..120=blocks.12``
 fades from the objective before it to ``blocks.12`` over frames 60 to 120 (eased), by weighting
-the two expressions' terms ``(1 - t)`` and ``t`` in one expression the engine parses as usual.
+the two objectives ``(1 - t)`` and ``t`` in one expression the engine parses as usual.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
-from .. import objectives as obj
 from ..errors import DreamError
-from ..objective_parser import _Parser
+from ..objectives import parse
 from .path import EASINGS
 
 
@@ -62,41 +59,14 @@ class Schedule:
 
 
 def mix(a: str, b: str, t: float) -> str:
-    """One expression worth ``(1 - t) * a + t * b``, each term written as the user wrote it."""
+    """One expression worth ``(1 - t) * a + t * b``."""
     if t <= 0:
         return a
     if t >= 1:
         return b
-    terms = [(w * (1 - t), text) for w, text in _terms(a)] + [(w * t, text) for w, text in _terms(b)]
-    out = ""
-    for weight, text in terms:
-        sign = "-" if weight < 0 else "+"
-        out += f" {sign} {abs(weight):.6g}*{text}" if out else f"{'-' if weight < 0 else ''}{abs(weight):.6g}*{text}"
-    return out
-
-
-class _Spans(_Parser):
-    """The engine's parser, noting the source text of every atom it reads."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, lambda path: torch.zeros(1, 3, 1, 1))  # guides are loaded by the dream itself
-        self.spans: dict[int, str] = {}
-
-    def atom(self) -> obj.Objective:
-        self.skip()
-        start = self.pos
-        atom = super().atom()
-        self.spans[id(atom)] = self.text[start:self.pos].strip()
-        return atom
-
-
-def _terms(expression: str) -> list[tuple[float, str]]:
-    parser = _Spans(expression)
-    parsed = parser.expression()
-    flat = parsed.terms if hasattr(parsed, "terms") else [(1.0, parsed)]
-    return [(weight, parser.spans[id(term)]) for weight, term in flat]
+    return ((1 - t) * parse(a) + t * parse(b)).text()
 
 
 def check(expression: str) -> None:
     """Fail before the render on an expression the engine could not parse (a one-line DreamError)."""
-    _terms(expression)
+    parse(expression)
