@@ -9,6 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from dreamlayer.engine import runtime
+
+# The tests run in a process tuned as the command line and the engine process tune theirs (before
+# torch loads), so a test that runs the command line in-process changes nothing for later tests.
+runtime.configure()
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cat.jpg"
 
 
