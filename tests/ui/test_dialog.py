@@ -10,6 +10,7 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QComboBox, QLabel, QLineEdit,
                              QWidget)
 
+from dreamlayer.objective import class_logit
 from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 from dreamlayer.ui import session
 from dreamlayer.ui.dialog import DreamDialog
@@ -230,9 +231,9 @@ def test_class_mode_searches_labels_and_refuses_unknown_ones(make_dialog, engine
     assert dialog._run is None and "nearest: tabby (281)" in dialog.status.text()
     for typed in ("Tabby", "tabby cat", "281"):  # as forgiving as the command line
         dialog.objective.label.setEditText(typed)
-        assert dialog.current_settings().objective == 'class:"tabby"'
+        assert dialog.current_settings().objective == "class:tabby"
     dialog.objective.label.setEditText(completer.currentCompletion())
-    assert dialog.current_settings().objective == f'class:"{completer.currentCompletion()}"'
+    assert dialog.current_settings().objective == class_logit(completer.currentCompletion()).text()
 
 
 def test_presets_apply_and_the_painters_own_are_saved(make_dialog, engine, preset_store):
