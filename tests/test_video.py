@@ -17,7 +17,7 @@ from dreamlayer.engine.imageio import read_image
 from dreamlayer.engine.video.camera import camera_frames, make_clip
 from dreamlayer.engine.video.flicker import flicker, strength
 from dreamlayer.engine.video.flow import flow, grey, trust, warp_back
-from dreamlayer.engine.video.io import open_clip, read_frame
+from dreamlayer.engine.video.io import open_clip, output_kind, read_frame
 from dreamlayer.engine.video.needs import need
 
 from dreamlayer.cli import main
@@ -127,3 +127,15 @@ def test_dream_video_stopped_by_ctrl_c_resumes_to_the_same_frames(clip, tmp_path
     whole = sorted((tmp_path / "whole").glob("*.png"))
     assert len(whole) == 10 and [p.name for p in whole] == sorted(p.name for p in parts.glob("*.png"))
     assert all(np.array_equal(read_frame(p), read_frame(parts / p.name)) for p in whole)
+
+
+@pytest.mark.parametrize("name,kind", [("a.mp4", ".mp4"), ("a.WebM", ".webm"), ("a.gif", ".gif"), ("a.webp", ".webp"),
+                                       ("frames", "frames"), ("run-hold0.5", "frames")])
+def test_output_kind_follows_the_extension_and_a_dotted_folder_name_is_a_folder(tmp_path, name, kind):
+    assert output_kind(tmp_path / name) == kind
+
+
+@pytest.mark.parametrize("name", ["a.avi", "a.png", "missing/a.mp4"])
+def test_outputs_that_cannot_be_written_are_refused_before_dreaming(tmp_path, name):
+    with pytest.raises(DreamError, match="cannot write"):
+        output_kind(tmp_path / name)
