@@ -360,10 +360,10 @@ class _Parser:
                 raise self.fail("unclosed quote")
             value, self.pos = self.text[self.pos + 1:end], end + 1
             return value
-        value = self.match(_UNQUOTED)
-        if not value:
+        name = self.match(_UNQUOTED)
+        if not name:
             raise self.fail("expected a name")
-        return value.strip()
+        return name.strip()
 
     def atom(self) -> Term:
         try:

