@@ -146,7 +146,7 @@ class DreamDialog(QDialog):
         self.progress = ProgressRow()
         self.progress.stop_requested.connect(self._stop)
         self.status = QLabel(objectName="status", wordWrap=True, toolTip="What the dream engine is doing")
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview_button = QPushButton("Pre&view", objectName="preview",
                                           toolTip="Dream a reduced copy to see the effect quickly (Enter)")
         self.apply_button = QPushButton("&Apply", objectName="apply",
