@@ -13,7 +13,7 @@ import ntpath
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 
 GRAMMAR = """\
   blocks.9                      amplify a layer (mean squared activation)
@@ -239,7 +239,7 @@ class Sum(Objective):
     def describe(self) -> str:
         return self._join(lambda t: t.describe(), " x ")
 
-    def _join(self, show, times: str) -> str:
+    def _join(self, show: Callable[[Term], str], times: str) -> str:
         pieces = []
         for weight, term in self.parts:
             size = abs(weight)

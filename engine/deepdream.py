@@ -101,7 +101,8 @@ def _check_input(image: np.ndarray, mask: Optional[np.ndarray]) -> None:
         raise DreamError("the mask is black everywhere, so there is nothing to dream (white areas are dreamed)")
 
 
-def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
+def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray],
+               device: torch.device) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
     return to_tensor(image).to(device), None if mask is None else to_tensor(mask).to(device)
 
 

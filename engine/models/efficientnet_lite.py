@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, Optional, cast
 
 import torch
 from torch import nn
@@ -72,7 +72,8 @@ class _ConvReLU6(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, groups, crop, size):
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor], stride: tuple[int, int],
+                padding: tuple[int, int], groups: int, crop: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
         y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, list(padding), list(stride), [1, 1], groups,
                                                     "hardtanh", [0.0, 6.0], "")
         ctx.save_for_backward(x, weight, y)
@@ -83,7 +84,7 @@ class _ConvReLU6(torch.autograd.Function):
         return _crop(y, crop, size).contiguous(memory_format=layout)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], ...]:
         x, weight, y = ctx.saved_tensors
         stride, padding, groups, crop, size = ctx.geometry
         if crop != (0, 0):

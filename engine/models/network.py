@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import AbstractSet
+from typing import AbstractSet, Callable
 
 import torch
 from torch import nn
@@ -71,8 +71,8 @@ class DreamNet:
         wanted = set(layers) - {LOGITS}
         handles = []
 
-        def capture(name: str):
-            def hook(_module, _inputs, output):
+        def capture(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
+            def hook(_module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
                 captured[name] = output
                 if LOGITS not in layers and wanted <= captured.keys():
                     raise _Enough
