@@ -13,7 +13,7 @@ import ntpath
 import posixpath
 import re
 from dataclasses import dataclass
-from typing import Union
+from typing import Callable, Union
 
 GRAMMAR = """\
   blocks.9                      amplify a layer (mean squared activation)
@@ -239,7 +239,7 @@ class Sum(Objective):
     def describe(self) -> str:
         return self._join(lambda t: t.describe(), " x ")
 
-    def _join(self, show, times: str) -> str:
+    def _join(self, show: Callable[[Term], str], times: str) -> str:
         pieces = []
         for weight, term in self.parts:
             size = abs(weight)
@@ -360,10 +360,10 @@ class _Parser:
                 raise self.fail("unclosed quote")
             value, self.pos = self.text[self.pos + 1:end], end + 1
             return value
-        value = self.match(_UNQUOTED)
-        if not value:
+        name = self.match(_UNQUOTED)
+        if not name:
             raise self.fail("expected a name")
-        return value.strip()
+        return name.strip()
 
     def atom(self) -> Term:
         try:

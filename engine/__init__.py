@@ -4,13 +4,17 @@ The heavy names load on first use, so `dreamlayer --help` and the installer stay
 work without torch.
 """
 import importlib
+from typing import TYPE_CHECKING
 
 from .errors import DreamCancelled, DreamError
+
+if TYPE_CHECKING:
+    from .deepdream import DreamResult, Progress, dream
 
 __all__ = ["dream", "Progress", "DreamResult", "DreamCancelled", "DreamError"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in ("dream", "Progress", "DreamResult"):
         return getattr(importlib.import_module(".deepdream", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -35,7 +35,7 @@ def force_argument(parser: argparse.ArgumentParser) -> None:
                         help="replace an existing output, even the input picture (never with the report)")
 
 
-def _dream_parser(sub) -> None:
+def _dream_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     d = _DEFAULTS
     p = sub.add_parser("dream", help="dream on a picture", description="Dream on a picture (DeepDream).",
                        epilog="objective expressions:\n" + GRAMMAR,
@@ -99,7 +99,7 @@ def write_report(path: Path | None, report: dict) -> None:
         write_text(path, json.dumps(report, indent=2) + "\n")
 
 
-def _layers_parser(sub) -> None:
+def _layers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("layers", help="list a model's dreamable layers",
                        description="Dreamable layers in network order: name (for --layer), channels, "
                                    "output stride, what it tends to produce.")
@@ -117,7 +117,7 @@ def run_layers(args: argparse.Namespace) -> int:
     return 0
 
 
-def _models_parser(sub) -> None:
+def _models_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("models", help="list, download, import and verify networks",
                        description="Manage network weights in the per-user cache "
                                    "(move it with $DREAMLAYER_CACHE).")
@@ -176,7 +176,7 @@ def run_models_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the engine's subcommands to the root parser."""
     _dream_parser(sub)
     _layers_parser(sub)

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
 import torch
 
-from dreamlayer.objective import layer
+from dreamlayer.objective import Sum, layer
 from dreamlayer.settings import DreamSettings
 
 from . import runtime
@@ -77,7 +78,7 @@ def build_objective(settings: DreamSettings, net: DreamNet) -> Scorer:
     if settings.objective and settings.objective.strip():
         objective = parse(settings.objective)
     else:
-        objective = sum((layer(name) for name in settings.layers or [net.spec.default_layer]), start=0.0)
+        objective = Sum.of(tuple((1.0, layer(name)) for name in settings.layers or [net.spec.default_layer]))
     return compile_objective(objective, net, load_guide)
 
 
@@ -100,7 +101,8 @@ def _check_input(image: np.ndarray, mask: Optional[np.ndarray]) -> None:
         raise DreamError("the mask is black everywhere, so there is nothing to dream (white areas are dreamed)")
 
 
-def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray], device: torch.device):
+def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray],
+               device: torch.device) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
     return to_tensor(image).to(device), None if mask is None else to_tensor(mask).to(device)
 
 
@@ -135,7 +137,7 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
     box = dream_box(mask)
     try:
         longest = max(image.shape[:2])  # octaves are sized relative to the whole picture
-        if box is None:
+        if box is None or mask is None:  # no mask gives no box
             return _dream(image, settings, mask, progress, longest, preview_of)
         in_whole = None if progress is None else (  # previews show the whole picture
             lambda report: progress(replace(report, _render=lambda: paste(image, box, _fit(report.preview(), box)))))
@@ -184,9 +186,8 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
             del grad
             step += 1
             if progress is not None:
-                snapshot = picture
                 keep_going = progress(Progress(step, total, octave, len(sizes), value,
-                                               time.perf_counter() - started, lambda s=snapshot: to_numpy(s)))
+                                               time.perf_counter() - started, partial(to_numpy, picture)))
                 if keep_going is False:
                     raise DreamCancelled(f"cancelled at step {step} of {total}")
         if octave + 1 < len(sizes) or size != (height, width):

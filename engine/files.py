@@ -91,20 +91,20 @@ def check_outputs(outputs: Sequence[Optional[Path]], inputs: Sequence[Optional[P
     """Refuse, in one line, to write over an input or an existing file unless ``force``; the
     ``report`` may never be an input or an output, even with ``force``. Then check every
     output can be written."""
-    outputs = [p for p in outputs if p is not None]
-    inputs = [p for p in inputs if p is not None]
+    written = [p for p in outputs if p is not None]
+    read = [p for p in inputs if p is not None]
     if report is not None:
-        for role, others in (("input", inputs), ("output", outputs)):
+        for role, others in (("input", read), ("output", written)):
             other = next((p for p in others if same_file(report, p)), None)
             if other is not None:
                 raise DreamError(f"--report {report} would overwrite the {role}{_also(other, report)}; "
                                  "name another file for the report")
-        outputs = outputs + [report]
-    for index, path in enumerate(outputs):
-        if any(same_file(path, earlier) for earlier in outputs[:index]):
+        written.append(report)
+    for index, path in enumerate(written):
+        if any(same_file(path, earlier) for earlier in written[:index]):
             raise DreamError(f"{path} is named twice as an output")
         if not force:
-            source = next((p for p in inputs if same_file(path, p)), None)
+            source = next((p for p in read if same_file(path, p)), None)
             if source is not None:
                 raise DreamError(f"{path} is the input{_also(source, path)}; refusing to overwrite it "
                                  "(add --force to replace it)")

@@ -266,14 +266,15 @@ def _rescale(alpha: np.ndarray, bits: int) -> np.ndarray:
 
 
 def _options(fmt: str, icc: bytes | None) -> dict[str, object]:
-    profile = {"icc_profile": icc} if icc else {}
-    return {
+    profile: dict[str, object] = {"icc_profile": icc} if icc else {}
+    options: dict[str, dict[str, object]] = {
         "PNG": profile,
         "JPEG": {"quality": 95, "subsampling": 0, **profile},
         "TIFF": {"compression": "tiff_adobe_deflate", **profile},
         "WEBP": {"lossless": True, "exact": True, **profile},
         "BMP": {},
-    }[fmt]
+    }
+    return options[fmt]
 
 
 def _write_png16(path: Path, samples: np.ndarray, icc: bytes | None) -> None:

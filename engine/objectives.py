@@ -6,7 +6,9 @@ one value can be compiled for several networks.
 """
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -119,7 +121,7 @@ def compile_objective(objective: Objective, net: DreamNet, load_guide: Optional[
     constant = objective.constant
 
     def total(acts: Activations) -> torch.Tensor:
-        value = sum(weight * score(acts) for weight, score in scores)
+        value = reduce(operator.add, (weight * score(acts) for weight, score in scores))  # terms: never empty
         return value + constant if constant else value
 
     resolved = spec.Sum.of(tuple((weight, term) for weight, term, _, _, _ in compiled), constant)

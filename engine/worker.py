@@ -254,7 +254,7 @@ class Worker:
         result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress,
                              preview_of=request.preview_of)
         keep = None if weights is None else weights == 0
-        blobs = []
+        blobs: list[bytes] = []
         out = Image(image.width, image.height, float_to_bytes(result.image, image, keep), image.depth)
         self.out.send("result", blobs, id=job.id, image=protocol.image_field(out, blobs),
                       mask=None if request.mask is None else protocol.mask_field(request.mask, blobs),

@@ -18,6 +18,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Optional
 
 from dreamlayer.plugin.krita.config import CONFIG_NAME
@@ -126,7 +127,7 @@ def _unsafe_import(path: Path, vendored: set[str]) -> Optional[str]:
 
 
 def _root_dir() -> Path:
-    return Path(importlib.import_module("dreamlayer").__file__).parent
+    return _folder(importlib.import_module("dreamlayer"))
 
 
 def _root_modules() -> set[str]:
@@ -136,9 +137,16 @@ def _root_modules() -> set[str]:
 
 def _package_dir(name: str) -> Path:
     try:
-        return Path(importlib.import_module(f"dreamlayer.{name}").__file__).parent
+        return _folder(importlib.import_module(f"dreamlayer.{name}"))
     except ImportError as error:
         raise InstallError(f"dreamlayer.{name} is missing from this installation ({error}).") from None
+
+
+def _folder(package: ModuleType) -> Path:
+    """The folder of an imported package; a namespace package (no __init__.py) has none to copy."""
+    if package.__file__ is None:
+        raise InstallError(f"{package.__name__} has no __init__.py in this installation.")
+    return Path(package.__file__).parent
 
 
 def vendor_plan() -> dict[str, Path]:

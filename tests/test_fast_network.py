@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch import nn
 
 from conftest import small_photo
 from dreamlayer.engine.models import registry
+from dreamlayer.engine.models.efficientnet_lite import SameConv2d, _fold
 from dreamlayer.engine.models.network import DreamNet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # bench/ is a folder of the checkout, not a package
@@ -74,3 +76,12 @@ def test_a_second_backward_through_the_fused_layers_is_refused():
     value.backward(retain_graph=True)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         value.backward()
+
+
+def test_a_batch_norm_without_running_statistics_is_not_folded():
+    """It normalises each batch by that batch's statistics: nothing fixed to fold into the weights."""
+    conv = SameConv2d(3, 4, 3, bias=False)
+    norm = nn.BatchNorm2d(4, track_running_stats=False).eval()
+    weight = conv.weight.detach().clone()
+    assert _fold(conv, norm) is norm
+    assert torch.equal(conv.weight, weight) and conv.bias is None

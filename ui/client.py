@@ -86,7 +86,7 @@ class EngineClient(QObject):
         self._expected_exit = False
         self._log.clear()  # the last words of an engine before must not be blamed on this one
         process = QProcess(self)
-        process.setProcessChannelMode(QProcess.SeparateChannels)
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
@@ -270,7 +270,7 @@ class EngineClient(QObject):
         self._held.clear()
         if expected:
             return
-        if exit_status == QProcess.CrashExit:
+        if exit_status == QProcess.ExitStatus.CrashExit:
             self.stopped.emit(exit_code, "The dream engine stopped unexpectedly (it was killed or crashed).")
             return
         last = self._log[-1].strip() if self._log else ""
@@ -278,7 +278,7 @@ class EngineClient(QObject):
         self.stopped.emit(exit_code, f"The dream engine stopped unexpectedly (exit code {exit_code}).{detail}")
 
     def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error != QProcess.FailedToStart or self._process is None or self.sender() is not self._process:
+        if error != QProcess.ProcessError.FailedToStart or self._process is None or self.sender() is not self._process:
             return
         self._forget_process()
         self._held.clear()

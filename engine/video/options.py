@@ -5,9 +5,13 @@ import argparse
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dreamlayer import __version__
 from dreamlayer.settings import DreamSettings
+
+if TYPE_CHECKING:
+    from .render import Rendered
 
 _D = DreamSettings()
 NOT_RECIPE = ("func", "output", "resume", "command", "argv")  # how and where, not what
@@ -61,7 +65,7 @@ def recipe(args: argparse.Namespace) -> dict:
     return made
 
 
-def finish(rendered, total: int, size: tuple[int, int]) -> int:
+def finish(rendered: Rendered, total: int, size: tuple[int, int]) -> int:
     """The closing line; 130 when Ctrl-C stopped the render early."""
     speed = f", {rendered.seconds_per_frame:.2f} s/frame" if rendered.seconds_per_frame else ""
     if rendered.complete:

@@ -132,7 +132,8 @@ def _begin(work: Path, checkpoint: Path, recipe: dict, resume: bool,
 
 def _save_checkpoint(path: Path, state: dict[str, np.ndarray], done: int, recipe: dict) -> None:
     with replacing(path) as temporary, open(temporary, "wb") as file:
-        np.savez(file, **state, _done=np.array(done), _recipe=np.array(json.dumps(recipe, sort_keys=True)))
+        np.savez(file, allow_pickle=False, **state, _done=np.array(done),
+                 _recipe=np.array(json.dumps(recipe, sort_keys=True)))
 
 
 def _load_checkpoint(path: Path) -> tuple[dict[str, np.ndarray], int, dict]:

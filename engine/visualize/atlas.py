@@ -86,7 +86,8 @@ def _each_channel(layer: str, channels: Sequence[int]) -> Scorer:
         picked = a[torch.arange(len(chosen)), chosen.to(a.device)]
         return picked.flatten(1).mean(1).sum()
 
-    return Scorer(sum((objective.channel(layer, c) for c in channels), start=0.0), frozenset({layer}), score)
+    terms = tuple((1.0, objective.channel(layer, c)) for c in channels)
+    return Scorer(objective.Sum.of(terms), frozenset({layer}), score)
 
 
 def _paint(net: DreamNet, scorer: Scorer, seeds: Sequence[int], settings: AtlasSettings) -> torch.Tensor:

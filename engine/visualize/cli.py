@@ -32,7 +32,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _check_output(path: Path, extensions: Sequence[str], inputs: Sequence[Path], force: bool,
+def _check_output(path: Path, extensions: Sequence[str], inputs: Sequence[Optional[Path]], force: bool,
                   report: Optional[Path] = None) -> None:
     """Fail before minutes of painting, not after, when the result could not or should not be written."""
     from ..errors import DreamError
@@ -66,7 +66,7 @@ def _render_arguments(p: argparse.ArgumentParser, steps: int, seed: int, lr: flo
     force_argument(p)
 
 
-def _visualize_parser(sub) -> None:
+def _visualize_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("visualize", help="paint what a class, channel or layer looks for, from scratch",
                        description="Paint, from a grey canvas, noise or a picture, what the network looks for: "
                                    "a class, a channel, a neuron or any objective expression.",
@@ -118,7 +118,7 @@ def run_visualize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _atlas_parser(sub) -> None:
+def _atlas_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("atlas", help="a labelled grid of what each channel of a layer responds to",
                        description="Paint every chosen channel of a layer (cached on disk, so repeating is "
                                    "instant), or with --layers one picture per layer from low to high.")
@@ -173,7 +173,7 @@ def _cut(text: str, count: int) -> str:
     return f"0-{min(63, count - 1)}" if text == "0-63" else text
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `visualize` and `atlas` to the root parser."""
     _visualize_parser(sub)
     _atlas_parser(sub)

@@ -75,6 +75,8 @@ def _frequencies(height: int, width: int) -> torch.Tensor:
 class FourierSpatial(Spatial):
     """Coefficients of a real 2-D Fourier transform, scaled by 1/frequency so every band learns alike."""
 
+    scale: torch.Tensor  # a buffer: follows the module's device, not learned
+
     def __init__(self, batch: int, channels: int, height: int, width: int, sd: float,
                  generator: Generators, decay_power: float = 1.0) -> None:
         super().__init__(batch, channels, height, width)

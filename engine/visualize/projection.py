@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -57,17 +57,30 @@ def damped_pinv(weight: torch.Tensor, damping: float = DAMPING) -> torch.Tensor:
     return weight.T @ torch.linalg.inv(gram)
 
 
-def _chain(net: DreamNet, layer: str) -> list[nn.Module]:
-    """The modules from the input up to and including the one whose output is ``layer``."""
+@runtime_checkable
+class Invertible(Protocol):
+    """A preprocess that can be undone, such as the 'digits' model's."""
+
+    limits: tuple[float, float]  # the range of the values it produces
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def inverse(self, values: torch.Tensor, size: int) -> torch.Tensor: ...
+
+
+def _chain(net: DreamNet, layer: str) -> tuple[list[nn.Module], Invertible]:
+    """The modules from the input up to and including the one whose output is ``layer``, and the
+    preprocess before them."""
     net.check_layer(layer)
-    if not isinstance(net.net, nn.Sequential) or not hasattr(net.spec.preprocess, "inverse"):
+    preprocess = net.spec.preprocess
+    if not isinstance(net.net, nn.Sequential) or not isinstance(preprocess, Invertible):
         raise DreamError(f"projection works only for small fully connected nets such as 'digits'; "
                          f"{net.spec.name} is not one: use --method optimize")
     modules = list(net.net)
     if layer == LOGITS:
-        return modules
+        return modules, preprocess
     target = dict(net.net.named_modules())[next(d.module for d in net.spec.layers if d.name == layer)]
-    return modules[:modules.index(target) + 1]
+    return modules[:modules.index(target) + 1], preprocess
 
 
 def _forward(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -85,8 +98,7 @@ def project(net: DreamNet, layer: str, unit: int, size: int, *, damping: float =
     The change from the blank picture is scaled so that its strongest pixel just reaches the
     end of the range the network reads (full ink, for digits).
     """
-    chain = _chain(net, layer)
-    preprocess = net.spec.preprocess
+    chain, preprocess = _chain(net, layer)
     with torch.no_grad():
         blank = preprocess(torch.ones(1, 3, size, size))[0].double()
         outputs = [blank]

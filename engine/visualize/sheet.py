@@ -21,7 +21,7 @@ def to_pil(picture: np.ndarray | Image.Image) -> Image.Image:
     return Image.fromarray(quantize(picture, 8)).convert("RGB")
 
 
-def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont, width: int) -> str:
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont | ImageFont.FreeTypeFont, width: int) -> str:
     """Shorten ``text`` with an ellipsis until it fits ``width`` px."""
     if draw.textlength(text, font=font) <= width:
         return text
@@ -53,7 +53,7 @@ def contact_sheet(pictures: Sequence[np.ndarray | Image.Image], captions: Sequen
         x = gap + column * (cell + gap)
         y = top + row * (cell + caption_height + gap)
         image = to_pil(picture)
-        image.thumbnail((cell, cell), Image.LANCZOS)
+        image.thumbnail((cell, cell), Image.Resampling.LANCZOS)
         sheet.paste(image, (x + (cell - image.width) // 2, y + (cell - image.height) // 2))
         for j, line in enumerate(caption.split("\n")[:lines]):
             draw.text((x, y + cell + 2 + j * line_height), _fit(draw, line, font, cell), fill=INK, font=font)

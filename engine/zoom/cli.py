@@ -22,7 +22,7 @@ objective expressions:
 """ + GRAMMAR
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("zoom", help="the endless dream: dream, zoom, dream again",
                        description="Feed each dreamed frame back into the dream, moved by a camera (zoom, "
                                    "rotation, shift around a centre), in float and with a colour hold. "

@@ -7,7 +7,7 @@ stays. The transform of a frame maps the previous frame onto this one.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -99,7 +99,7 @@ def _number(text: str, context: str) -> float:
 class CameraPath:
     """The camera at every frame: a start camera plus keyframes."""
 
-    def __init__(self, start: Camera, keys: list[Keyframe] = ()) -> None:
+    def __init__(self, start: Camera, keys: Sequence[Keyframe] = ()) -> None:
         self.keys = sorted(keys, key=lambda k: k.frame)
         frames = [k.frame for k in self.keys]
         if len(set(frames)) != len(frames):

@@ -6,6 +6,7 @@ the two objectives ``(1 - t)`` and ``t`` in one expression the engine parses as 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import DreamError
@@ -38,7 +39,7 @@ def parse_change(text: str) -> Change:
 class Schedule:
     """The objective expression of every frame, from a first objective and changes."""
 
-    def __init__(self, first: str, changes: list[Change] = (), ease: str = "in-out") -> None:
+    def __init__(self, first: str, changes: Sequence[Change] = (), ease: str = "in-out") -> None:
         self.first, self.ease = first, ease
         self.changes = sorted(changes, key=lambda c: c.start)
         for a, b in zip(self.changes, self.changes[1:]):

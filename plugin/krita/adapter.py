@@ -73,8 +73,8 @@ class Source:
     parent: Any
     anchor: Any
     selection: Any
-    native: bytes = b""
-    space: Optional[ColorSpace] = None
+    native: bytes
+    space: ColorSpace
     over_layers: bool = False
 
 

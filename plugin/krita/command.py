@@ -18,7 +18,8 @@ def dream_on_document(app: Any, document: Any, engine_python: str, *, composite:
     """
     source = read_source(app, document, composite)
     if dialog is None:
-        from dreamlayer.ui.session import dream_interactively as dialog
+        from dreamlayer.ui.session import dream_interactively
+        dialog = dream_interactively
     outcome = dialog(source.image, source.mask, engine_python, parent, colour=describe(source.space),
                      greyscale=source.space.model == "GRAYA")
     if outcome is None:

@@ -5,11 +5,11 @@ The only module that imports Krita's ``krita``; everything it does is delegated 
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from krita import Extension, Krita
 from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QMessageBox
+from PyQt5.QtWidgets import QMessageBox, QWidget
 
 from dreamlayer.plugin.krita.apply import run_steps
 from dreamlayer.plugin.krita.command import dream_on_document
@@ -30,7 +30,7 @@ class DreamExtension(Extension):
 
     applied = pyqtSignal(str)
 
-    def __init__(self, parent, plugin_dir: str) -> None:
+    def __init__(self, parent: Any, plugin_dir: str) -> None:
         super().__init__(parent)
         self._plugin_dir = plugin_dir
         self._applying = False
@@ -38,7 +38,7 @@ class DreamExtension(Extension):
     def setup(self) -> None:
         pass
 
-    def createActions(self, window) -> None:
+    def createActions(self, window: Any) -> None:
         dream = window.createAction(DREAM_ACTION, "Dream…", "filter")
         dream.setToolTip("Dream on the active layer, only where selected, into a new layer")
         dream.triggered.connect(self.dream)
@@ -74,7 +74,7 @@ class DreamExtension(Extension):
             run_steps(steps, lambda layer: self._finished(parent, None),
                       lambda error: self._finished(parent, error))
 
-    def _finished(self, parent, error: Optional[Exception]) -> None:
+    def _finished(self, parent: Optional[QWidget], error: Optional[Exception]) -> None:
         self._applying = False
         if error is not None:
             QMessageBox.warning(parent, TITLE, f"The dream could not be added: {error}")

@@ -1,5 +1,5 @@
 """Pixel value types through QImage, and the reduced copies for previews."""
-from PyQt5.QtGui import QColor
+from PyQt5.QtGui import QColor, QImage
 
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.ui.qimage import from_qimage, reduced_image, reduced_mask, reduced_size, to_qimage
@@ -8,6 +8,10 @@ from dreamlayer.ui.qimage import from_qimage, reduced_image, reduced_mask, reduc
 def test_eight_bit_round_trip_is_exact_including_alpha():
     image = Image(5, 3, bytes((i * 7) % 256 for i in range(5 * 3 * 4)), 8)
     assert from_qimage(to_qimage(image)) == image
+
+
+def test_a_null_qimage_is_an_empty_image():
+    assert from_qimage(QImage()) == Image(0, 0, b"", 8)
 
 
 def test_sixteen_bit_images_become_qimages_with_their_values():

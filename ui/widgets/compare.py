@@ -20,7 +20,7 @@ class ComparePane(QWidget):
         self.after: Optional[QImage] = None
         self.comparing = False
         self.split = 0.5
-        self.setFocusPolicy(Qt.StrongFocus)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setMinimumSize(160, 120)
         self.setAccessibleName("Preview")
@@ -38,7 +38,7 @@ class ComparePane(QWidget):
 
     def set_comparing(self, on: bool) -> None:
         self.comparing = on
-        self.setCursor(Qt.SplitHCursor if on else Qt.ArrowCursor)
+        self.setCursor(Qt.CursorShape.SplitHCursor if on else Qt.CursorShape.ArrowCursor)
         self.update()
 
     def set_split(self, fraction: float) -> None:
@@ -61,20 +61,20 @@ class ComparePane(QWidget):
         target = self.image_rect()
         shown = self.after or self.before
         if shown is None:
-            painter.drawText(self.rect(), Qt.AlignCenter, "No picture yet")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "No picture yet")
             return
         painter.drawImage(target, shown)
         if self.comparing and self.before is not None and self.after is not None:
-            self._draw_split(painter, target)
+            self._draw_split(painter, target, self.before)
         if self.hasFocus():
             painter.setPen(QPen(self.palette().highlight().color(), 2))
             painter.drawRect(QRectF(self.rect()).adjusted(1, 1, -1, -1))
 
-    def _draw_split(self, painter: QPainter, target: QRectF) -> None:
+    def _draw_split(self, painter: QPainter, target: QRectF, before: QImage) -> None:
         x = target.left() + target.width() * self.split
         left = QRectF(target.left(), target.top(), x - target.left(), target.height())
-        source = QRectF(0, 0, self.before.width() * self.split, self.before.height())
-        painter.drawImage(left, self.before, source)
+        source = QRectF(0, 0, before.width() * self.split, before.height())
+        painter.drawImage(left, before, source)
         painter.setPen(QPen(QColor(255, 255, 255), 2))
         painter.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()))
         metrics = painter.fontMetrics()
@@ -83,7 +83,7 @@ class ComparePane(QWidget):
             width = metrics.horizontalAdvance(text) + 2 * pad
             box = QRectF(x + pad if right_side else x - pad - width, target.top() + pad, width, metrics.height() + pad)
             painter.fillRect(box, QColor(0, 0, 0, 150))
-            painter.drawText(box, Qt.AlignCenter, text)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
 
     def _split_at(self, event: QMouseEvent) -> None:
         target = self.image_rect()
@@ -91,15 +91,15 @@ class ComparePane(QWidget):
             self.set_split((event.pos().x() - target.left()) / target.width())
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        if self.comparing and event.button() == Qt.LeftButton:
+        if self.comparing and event.button() == Qt.MouseButton.LeftButton:
             self._split_at(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        if self.comparing and event.buttons() & Qt.LeftButton:
+        if self.comparing and event.buttons() & Qt.MouseButton.LeftButton:
             self._split_at(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if self.comparing and event.key() in (Qt.Key_Left, Qt.Key_Right):
-            self.set_split(self.split + (KEY_STEP if event.key() == Qt.Key_Right else -KEY_STEP))
+        if self.comparing and event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            self.set_split(self.split + (KEY_STEP if event.key() == Qt.Key.Key_Right else -KEY_STEP))
         else:
             super().keyPressEvent(event)

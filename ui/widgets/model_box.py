@@ -43,7 +43,7 @@ class ModelBox(QWidget):
             if not info.get("installed"):
                 text += f"  (not downloaded, {size_text(info.get('size_bytes') or 0)})"
             self.combo.addItem(text, info["name"])
-            self.combo.setItemData(self.combo.count() - 1, info.get("description", ""), Qt.ToolTipRole)
+            self.combo.setItemData(self.combo.count() - 1, info.get("description", ""), Qt.ItemDataRole.ToolTipRole)
         index = self.combo.findData(wanted)
         self.combo.setCurrentIndex(max(index, 0))
         self.combo.blockSignals(False)

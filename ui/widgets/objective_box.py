@@ -91,11 +91,12 @@ class ObjectiveBox(QWidget):
         for index, layer in enumerate(layers):
             self.layer.addItem(layer_title(index, len(layers), layer, default), layer["name"])
             self.layer.setItemData(index, f"{layer['name']}: {layer.get('channels')} channels, "
-                                          f"{layer.get('hint', '')}", Qt.ToolTipRole)
+                                          f"{layer.get('hint', '')}", Qt.ItemDataRole.ToolTipRole)
             if layer.get("thumbnail"):
                 self.layer.setItemIcon(index, QIcon(layer["thumbnail"]))
         self.layer.blockSignals(False)
-        self.layer.view().setMinimumWidth(self.layer.view().sizeHintForColumn(0))  # the open list shows it all
+        view = self.layer.view()  # the open list shows it all; a combo box always has a view (stubs: Optional)
+        view.setMinimumWidth(view.sizeHintForColumn(0))  # type: ignore[union-attr]
         if not self.select_layer(wanted) and not self.select_depth(depth):
             self.select_layer(default)
         self._layer_changed()
@@ -119,8 +120,8 @@ class ObjectiveBox(QWidget):
         self.label.clear()
         self.label.addItems(self._labels)
         completer = QCompleter(self._labels, self.label)
-        completer.setCaseSensitivity(Qt.CaseInsensitive)
-        completer.setFilterMode(Qt.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.label.setCompleter(completer)
         self.label.setCurrentIndex(-1)
         self.label.setEditText(text)
@@ -186,8 +187,9 @@ class ObjectiveBox(QWidget):
             self.channel_picture.hide()
             return
         ratio = self.devicePixelRatioF()
-        pixmap = pixmap.scaled(round(CHANNEL_PICTURE * ratio), round(CHANNEL_PICTURE * ratio), Qt.KeepAspectRatio,
-                               Qt.SmoothTransformation)
+        side = round(CHANNEL_PICTURE * ratio)
+        pixmap = pixmap.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
+                               Qt.TransformationMode.SmoothTransformation)
         pixmap.setDevicePixelRatio(ratio)
         self.channel_picture.setPixmap(pixmap)
         self.channel_picture.show()

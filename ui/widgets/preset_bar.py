@@ -43,7 +43,8 @@ class PresetBar(QWidget):
         self.combo.addItem(PROMPT, None)
         for preset in self.store.all():
             self.combo.addItem(preset.name + ("" if preset.builtin else "  (yours)"), preset.name)
-            self.combo.setItemData(self.combo.count() - 1, preset.description or "Saved by you", Qt.ToolTipRole)
+            self.combo.setItemData(self.combo.count() - 1, preset.description or "Saved by you",
+                                   Qt.ItemDataRole.ToolTipRole)
         self.combo.setCurrentIndex(max(self.combo.findData(select), 0) if select else 0)
         self.combo.blockSignals(False)
         self._sync()

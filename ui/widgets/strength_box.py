@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from PyQt5.QtCore import QRectF, Qt
 from PyQt5.QtGui import QColor, QIcon, QPainter, QPixmap
-from PyQt5.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QSpinBox, QToolButton, QWidget
+from PyQt5.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
 
 from dreamlayer.settings import LIMITS, DreamSettings
 
@@ -17,7 +17,7 @@ ICON_PX = 64  # drawn large; Qt scales it down crisply on every screen density
 def die_icon(ink: QColor) -> QIcon:
     """A die showing five, drawn rather than taken from a font that may lack the glyph."""
     pixmap = QPixmap(ICON_PX, ICON_PX)
-    pixmap.fill(Qt.transparent)
+    pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
     pen = painter.pen()
@@ -26,7 +26,7 @@ def die_icon(ink: QColor) -> QIcon:
     painter.setPen(pen)
     edge = ICON_PX / 10
     painter.drawRoundedRect(QRectF(edge, edge, ICON_PX - 2 * edge, ICON_PX - 2 * edge), ICON_PX / 6, ICON_PX / 6)
-    painter.setPen(Qt.NoPen)
+    painter.setPen(Qt.PenStyle.NoPen)
     painter.setBrush(ink)
     radius = ICON_PX / 14
     for fx, fy in ((0.3, 0.3), (0.7, 0.3), (0.5, 0.5), (0.3, 0.7), (0.7, 0.7)):
@@ -81,8 +81,9 @@ class StrengthBox(QWidget):
         form.addRow("Scale &between octaves:", self.octave_scale)
         form.addRow("Step si&ze:", self.step_size)
         form.addRow("&Jitter (px):", self.jitter)
-        form.addRow("S&eed:", seed_row)
-        form.labelForField(seed_row).setBuddy(self.seed)
+        seed_label = QLabel("S&eed:")
+        seed_label.setBuddy(self.seed)  # the row is a layout: point the mnemonic at the spin box
+        form.addRow(seed_label, seed_row)
         self.set_values(DreamSettings().to_dict())
 
     def roll(self) -> None:
