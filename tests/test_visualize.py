@@ -95,10 +95,11 @@ def test_standard_transforms_reject_unknown_names():
 def test_penalties_measure_roughness_and_glare():
     flat = torch.full((1, 3, 16, 16), 0.5)
     noisy = torch.rand(1, 3, 16, 16, generator=torch.Generator().manual_seed(0))
-    for penalty in (reg.total_variation(), reg.blur(), reg.l2()):
+    for make in (reg.total_variation, reg.blur, reg.l2):
+        penalty = make()
         assert float(penalty(flat)) == pytest.approx(0.0, abs=1e-7)
         assert float(penalty(noisy)) > 0.5
-        assert float((3 * penalty)(noisy)) == pytest.approx(3 * float(penalty(noisy)))
+        assert float(make(3.0)(noisy)) == pytest.approx(3 * float(penalty(noisy)))
 
 
 def _roughness(image: np.ndarray) -> float:

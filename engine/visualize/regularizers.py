@@ -1,5 +1,7 @@
 """Penalties on the picture itself, subtracted from the objective: smoothness and restraint
-for when transformations alone still leave grain or glare. Each is ``weight * measure(image)``.
+for when transformations alone still leave grain or glare. Each is a function of the picture,
+``weight * measure(image)``; the weight is given when it is made, so there is no second algebra
+beside the objectives' (those weigh with ``*`` in ``dreamlayer.objective``).
 
 Measures are means, so a weight means the same at any picture size, and each is scaled so
 that a weight of about 1 is a visible but moderate pull against a class objective.
@@ -16,22 +18,7 @@ BLUR_SCALE = 1000.0
 L2_SCALE = 100.0
 
 
-class Penalty:
-    """A non-negative measure of an image (B x C x H x W in [0, 1]) that the render keeps small."""
-
-    def __init__(self, name: str, measure: Callable[[torch.Tensor], torch.Tensor], weight: float = 1.0) -> None:
-        self.name, self.measure, self.weight = name, measure, float(weight)
-
-    def __call__(self, image: torch.Tensor) -> torch.Tensor:
-        return self.weight * self.measure(image)
-
-    def __mul__(self, weight: float) -> "Penalty":
-        return Penalty(self.name, self.measure, self.weight * weight)
-
-    __rmul__ = __mul__
-
-    def __repr__(self) -> str:
-        return f"{self.weight:g}*{self.name}"
+Penalty = Callable[[torch.Tensor], torch.Tensor]  # a picture (B x C x H x W in [0, 1]) -> a non-negative score
 
 
 def total_variation(weight: float = 1.0) -> Penalty:
@@ -41,7 +28,7 @@ def total_variation(weight: float = 1.0) -> Penalty:
         dx = (image[..., :, 1:] - image[..., :, :-1]).abs().mean()
         return TV_SCALE * (dx + dy)
 
-    return Penalty("tv", measure, weight)
+    return lambda image: weight * measure(image)
 
 
 def _gaussian_blur(image: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -60,9 +47,9 @@ def blur(weight: float = 1.0, sigma: float = 1.0) -> Penalty:
     def measure(image: torch.Tensor) -> torch.Tensor:
         return BLUR_SCALE * (image - _gaussian_blur(image.detach(), sigma)).pow(2).mean()
 
-    return Penalty("blur", measure, weight)
+    return lambda image: weight * measure(image)
 
 
 def l2(weight: float = 1.0, centre: float = 0.5) -> Penalty:
     """Mean squared distance from mid grey: keeps colours from saturating."""
-    return Penalty("l2", lambda image: L2_SCALE * (image - centre).pow(2).mean(), weight)
+    return lambda image: weight * L2_SCALE * (image - centre).pow(2).mean()
