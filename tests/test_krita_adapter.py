@@ -18,7 +18,8 @@ from dreamlayer.pixels import Image, Mask  # noqa: E402
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, read_source  # noqa: E402
 from dreamlayer.plugin.krita.apply import MASK_NAME, apply_dream  # noqa: E402
 from dreamlayer.plugin.krita.command import dream_on_document  # noqa: E402
-from dreamlayer.plugin.krita.pixelbytes import swap_red_blue, unblend  # noqa: E402
+from dreamlayer.engine.wire import difference_layer, image_to_float  # noqa: E402
+from dreamlayer.plugin.krita.pixelbytes import has_partial_alpha, swap_red_blue  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
 from dreamlayer.ui.outcome import Outcome  # noqa: E402
 
@@ -98,26 +99,12 @@ def test_swap_red_blue_swaps_only_red_and_blue(depth):
 
 
 @pytest.mark.parametrize("depth", [8, 16])
-def test_unblend_makes_the_mask_mix_come_out_as_the_dream(depth):
-    rng = random.Random(depth)
-    top = (1 << depth) - 1
+def test_partial_alpha_is_found_in_either_byte_of_a_sample(depth):
     size = depth // 8
-    count = 200
-    source = [rng.randrange(top + 1) for _ in range(count * 4)]
-    dream = [rng.randrange(top + 1) for _ in range(count * 4)]
-    weights = bytes(rng.choice([0, 255, rng.randrange(1, 255)]) for _ in range(count))
-    blended = [s + ((d - s) * weights[i // 4] + 127) // 255 if i % 4 < 3 else s
-               for i, (s, d) in enumerate(zip(source, dream))]
-    pack = lambda values: Image(count, 1, b"".join(v.to_bytes(size, "little") for v in values), depth)  # noqa: E731
-    layer = unblend(pack(source), pack(blended), Mask(count, 1, weights))
-    layer_values = [int.from_bytes(layer.data[i:i + size], "little") for i in range(0, len(layer.data), size)]
-    for i, value in enumerate(layer_values):
-        weight = weights[i // 4]
-        if i % 4 == 3 or weight in (0, 255):
-            assert value == blended[i]
-        else:
-            shown = source[i] + (value - source[i]) * weight / 255
-            assert abs(shown - blended[i]) <= 1.0 + top / 255 * 0.01
+    whole = b"".join(bytes([9] * size * 3) + bytes([value] * size) for value in (0, 255, 255, 0))
+    assert not has_partial_alpha(Image(4, 1, whole, depth))
+    for partial in ((b"\x80",) if depth == 8 else (b"\x00\x80", b"\xff\x00", b"\x01\x00", b"\xff\xfe")):
+        assert has_partial_alpha(Image(4, 1, whole[:-size] + partial, depth)), partial
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -222,8 +209,8 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     document = make_document(app, soft=soft, kind=kind)
     before_layers, before = snapshot(document), bytes(document.pixelData(0, 0, W, H))
     source = read_source(app, document)
-    dream = inverted(source.image, source.mask)
-    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream test seed 0"))
+    dream = inverted(source.image, source.mask)  # what the composite should show: the engine's blend
+    layer = finish(apply_dream(app, document, source, inverted(source.image, None), source.mask, "Dream test seed 0"))
 
     names = [node.name() for node in document.topLevelNodes()]
     assert names == ["Background", "Dream test seed 0", "Sticker"]
@@ -247,7 +234,7 @@ def test_an_inverted_selection_masks_the_layer_with_the_inverted_mask(app, kind)
     source = read_source(app, document)
     used = inverse(source.mask)
     dream = inverted(source.image, used)
-    layer = finish(apply_dream(app, document, source, dream, used, "Dream inverted"))
+    layer = finish(apply_dream(app, document, source, inverted(source.image, None), used, "Dream inverted"))
     assert [(m.name(), m.type()) for m in layer.childNodes()] == [(MASK_NAME, "transparencymask")]
     assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == used.data
     assert 155 in used.data and len(document.undo_stack) == 1
@@ -330,8 +317,9 @@ def test_the_command_applies_what_the_dialog_returns(app):
 
     def dialog(image, mask, engine_python, parent, **described):
         used.append(inverse(mask))  # the painter ticked Invert
-        return Outcome(inverted(image, used[0]), used[0], DreamSettings(seed=7),
-                       "Dream efficientnet-lite0 blocks.9 seed 7")
+        assert (described["result"], described["by_alpha"]) == ("layer", False)
+        return Outcome(inverted(image, None), used[0], DreamSettings(seed=7),
+                       "Dream efficientnet-lite0 blocks.9 seed 7", described["result"])
 
     layer = finish(dream_on_document(app, document, "/engine/python", dialog=dialog))
     assert layer.name() == "Dream efficientnet-lite0 blocks.9 seed 7"
@@ -401,6 +389,14 @@ def see_through(app, alpha: int, over_layers: bool = True, selection: bool = Fal
     return document, layer
 
 
+def as_engine_sends(source, dream: Image) -> Image:
+    """The pure dream in the form the plugin asks the engine for (the engine's own arithmetic)."""
+    if source.result == "layer":
+        return dream
+    return Image(dream.width, dream.height,
+                 difference_layer(source.image, image_to_float(dream), source.over_layers), dream.depth)
+
+
 def dream_of_layer(document, layer, dream: Image) -> bytes:
     """The composite as it would be with the layer's pixels replaced by ``dream`` (same alpha)."""
     kept = bytes(layer.pixelData(0, 0, W, H))
@@ -418,7 +414,7 @@ def test_a_semi_transparent_layer_shows_its_dream_not_a_denser_one(app, alpha, o
     glaze_before = bytes(glaze.pixelData(0, 0, W, H))
     dream = inverted(source.image, None)
     wanted = dream_of_layer(document, glaze, dream)
-    layer = finish(apply_dream(app, document, source, dream, None, "Dream glaze"))
+    layer = finish(apply_dream(app, document, source, as_engine_sends(source, dream), None, "Dream glaze"))
     shown = bytes(document.pixelData(0, 0, W, H))
     worst = max(abs(a - b) for a, b in zip(shown, wanted))
     assert worst <= 2, (alpha, worst)
@@ -435,12 +431,36 @@ def test_a_semi_transparent_layer_dreamed_in_a_soft_selection(app):
     document.setSelection(soft)
     source = read_source(app, document)
     before = bytes(document.pixelData(0, 0, W, H))
-    dream = inverted(source.image, source.mask)
-    wanted = dream_of_layer(document, glaze, dream)
-    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream glaze"))
+    wanted = dream_of_layer(document, glaze, inverted(source.image, source.mask))
+    layer = finish(apply_dream(app, document, source, as_engine_sends(source, inverted(source.image, None)),
+                               source.mask, "Dream glaze"))
     shown = bytes(document.pixelData(0, 0, W, H))
     assert max(abs(a - b) for a, b in zip(shown, wanted)) <= 2
     assert [pixel for pixel in range(W * H) if source.mask.data[pixel] == 0
             and shown[pixel * 4:pixel * 4 + 4] != before[pixel * 4:pixel * 4 + 4]] == []
     assert [m.type() for m in layer.childNodes()] == ["transparencymask"] and layer.inheritAlpha()
     assert len(document.undo_stack) == 1
+
+
+@pytest.mark.parametrize("alpha, over_layers, form", [(128, True, "difference"), (128, False, "difference"),
+                                                      (255, True, "layer")])
+def test_the_engine_is_asked_for_the_layer_the_plugin_puts_in(app, alpha, over_layers, form):
+    document, _ = see_through(app, alpha, over_layers)
+    seen = {}
+
+    def dialog(image, mask, engine_python, parent, **described):
+        seen.update(described)
+
+    dream_on_document(app, document, "/engine/python", dialog=dialog)
+    assert (seen["result"], seen["by_alpha"]) == (form, over_layers)
+
+
+def test_a_dream_in_another_form_than_asked_is_refused(app):
+    document = make_document(app)
+
+    def dialog(image, mask, engine_python, parent, **described):
+        return Outcome(image, mask, DreamSettings(), "Dream", "blended")
+
+    with pytest.raises(KritaAdapterError, match="came back as 'blended' where 'layer' was asked for"):
+        dream_on_document(app, document, "/engine/python", dialog=dialog)
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]

@@ -14,13 +14,15 @@ from typing import Any, NamedTuple, Optional
 from PyQt5.QtCore import QByteArray
 
 from dreamlayer.pixels import Bounds, Image, Mask
-from dreamlayer.plugin.krita.pixelbytes import swap_red_blue
+from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, has_partial_alpha, swap_red_blue
+from dreamlayer.protocol import DIFFERENCE, LAYER
 
 DREAM_MODEL = "RGBA"
 DREAM_DEPTH = "U16"
 DREAM_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
 DIRECT_DEPTHS = {"U8": 8, "U16": 16}
 LAYER_TYPES_WITH_PIXELS = {"paintlayer"}
+DIFFERENCE_MODELS = {"RGBA", "GRAYA"}  # where a difference layer was measured to hold (see apply): not CMYK
 # Krita's own filters change nothing when the selection is empty (made, then cleared: 0x0); neither do we.
 EMPTY_SELECTION = ("The selection is empty or lies outside the image, so there is nothing to dream on. "
                    "Select an area, or Select › Deselect to dream on the whole layer.")
@@ -64,7 +66,8 @@ class Source:
     ``selection``: Krita's selection object (None when nothing is selected), kept for the
     transparency mask. ``native``/``space``: the pixels as Krita gave them, in their own colour
     space. ``over_layers``: whether visible layers lie under the source in its group (the
-    composite of the rest shows through where the source is semi-transparent).
+    composite of the rest shows through where the source is semi-transparent). ``difference``:
+    the dream goes in as a difference layer (see ``apply``), the source being semi-transparent.
     """
 
     image: Image
@@ -76,6 +79,13 @@ class Source:
     native: bytes = b""
     space: Optional[ColorSpace] = None
     over_layers: bool = False
+    difference: bool = False
+
+    @property
+    def result(self) -> str:
+        """The form the engine sends the dream in (``dreamlayer.protocol``): the difference layer
+        itself where the engine sees the document's own samples, else the pure dream."""
+        return DIFFERENCE if self.difference and self.space is not None and self.space.direct else LAYER
 
 
 def canvas(document: Any) -> Bounds:
@@ -127,8 +137,10 @@ def read_source(app: Any, document: Any, composite: bool = False) -> Source:
         if not mask.data.strip(b"\0"):
             raise KritaAdapterError(EMPTY_SELECTION)
     image = to_image(app, data, bounds, space)
+    difference = space == ColorSpace.of(document) and space.model in DIFFERENCE_MODELS \
+        and space.depth in CHANNEL_TYPES and has_partial_alpha(image)
     return Source(image, mask, bounds, anchor.parentNode(), anchor, selection, data, space,
-                  not composite and _over_layers(anchor))
+                  not composite and _over_layers(anchor), difference)
 
 
 def _over_layers(node: Any) -> bool:

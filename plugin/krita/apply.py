@@ -47,13 +47,13 @@ from typing import Any, Callable, Generator, Optional
 from PyQt5.QtCore import QByteArray, QTimer
 
 from dreamlayer.pixels import Image, Mask
-from dreamlayer.plugin.krita.adapter import ColorSpace, KritaAdapterError, Source, from_image, write_pixels
-from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, has_partial_alpha, linear_light_layer, unblend
+from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, from_image, write_pixels
+from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, linear_light_layer, swap_red_blue
+from dreamlayer.protocol import DIFFERENCE
 
 MASK_NAME = "Dream mask"
 MASK_ACTION = "add_new_transparency_mask"
 DIFFERENCE_MODE = "linear light"  # Krita's id of the Linear Light blending mode
-DIFFERENCE_MODELS = {"RGBA", "GRAYA"}  # where it was measured to hold; in CMYK it is 44 levels off in Krita 5.1.5
 POLL_MS = 50
 WAIT_SECONDS = 10.0
 
@@ -87,16 +87,20 @@ def wait_for(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> Ge
 
 def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, mask: Optional[Mask], name: str) -> Steps:
     """Add the dream as a layer named ``name`` (made unique) above the source, masked by ``mask`` (the mask the
-    dream was blended with; None when it dreamed everywhere); the steps end with the new layer."""
+    dream was blended with; None when it dreamed everywhere); the steps end with the new layer.
+
+    ``dreamed`` is in the form ``source.result`` (the engine's: the pure dream, or the difference layer),
+    so the pixels only change byte order or colour space here."""
     size = (source.bounds.width, source.bounds.height)
     if (dreamed.width, dreamed.height) != size:
         raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
     if mask is not None and ((mask.width, mask.height) != size or source.selection is None):
         raise KritaAdapterError("The dream's mask does not fit the selection of the picture it was made from.")
     layer = document.createNode(unique_name(document, name), "paintlayer")
-    pure = dreamed if mask is None else unblend(source.image, dreamed, mask)
-    if not _write_difference(app, layer, source, pure):
-        write_pixels(app, layer, pure, source.bounds)
+    if source.difference:
+        _write_difference(app, layer, source, dreamed)
+    else:
+        write_pixels(app, layer, dreamed, source.bounds)
     source.parent.addChildNode(layer, source.anchor)
     document.waitForDone()
     if mask is not None:
@@ -117,21 +121,21 @@ def unique_name(document: Any, name: str) -> str:
     return taken
 
 
-def _write_difference(app: Any, layer: Any, source: Source, dream: Image) -> bool:
-    """Make ``layer`` the difference layer for a semi-transparent source (see the module's
-    docstring); False, leaving it untouched, where a plain layer is right or the depth is not handled."""
-    space = ColorSpace.of(layer)
-    if space != source.space or space.model not in DIFFERENCE_MODELS or space.depth not in CHANNEL_TYPES \
-            or not has_partial_alpha(source.image):
-        return False
+def _write_difference(app: Any, layer: Any, source: Source, dreamed: Image) -> None:
+    """Make ``layer`` the difference layer for a semi-transparent source (see the module's docstring):
+    as the engine sent it, or made here from the pure dream where the engine cannot see the layer's
+    own samples (greyscale)."""
     bounds = source.bounds
-    channels = len(source.native) // (bounds.width * bounds.height * array(CHANNEL_TYPES[space.depth][0]).itemsize)
-    pixels = linear_light_layer(source.native, from_image(app, dream, bounds, space), space.depth, channels,
-                                by_alpha=source.over_layers)
+    if source.result == DIFFERENCE:
+        pixels = swap_red_blue(dreamed.data, dreamed.depth)
+    else:
+        space = source.space
+        channels = len(source.native) // (bounds.width * bounds.height * array(CHANNEL_TYPES[space.depth][0]).itemsize)
+        pixels = linear_light_layer(source.native, from_image(app, dreamed, bounds, space), space.depth, channels,
+                                    by_alpha=source.over_layers)
     layer.setPixelData(QByteArray(pixels), bounds.x, bounds.y, bounds.width, bounds.height)
     layer.setBlendingMode(DIFFERENCE_MODE)
     layer.setInheritAlpha(True)
-    return True
 
 
 def _masks(layer: Any) -> list:

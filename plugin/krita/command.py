@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from dreamlayer.plugin.krita.adapter import describe, read_source
+from dreamlayer.plugin.krita.adapter import KritaAdapterError, describe, read_source
 from dreamlayer.plugin.krita.apply import Steps, apply_dream
 
 Dialog = Callable[..., Any]
@@ -20,7 +20,9 @@ def dream_on_document(app: Any, document: Any, engine_python: str, *, composite:
     if dialog is None:
         from dreamlayer.ui.session import dream_interactively as dialog
     outcome = dialog(source.image, source.mask, engine_python, parent, colour=describe(source.space),
-                     greyscale=source.space.model == "GRAYA")
+                     greyscale=source.space.model == "GRAYA", result=source.result, by_alpha=source.over_layers)
     if outcome is None:
         return None
+    if outcome.result != source.result:
+        raise KritaAdapterError(f"The dream came back as {outcome.result!r} where {source.result!r} was asked for.")
     return apply_dream(app, document, source, outcome.image, outcome.mask, outcome.layer_name)
