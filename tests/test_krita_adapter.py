@@ -15,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "krita_stub"))
 import krita  # noqa: E402  (the stub)
 
 from dreamlayer.pixels import Image, Mask  # noqa: E402
-from dreamlayer.plugin.krita.adapter import KritaAdapterError, read_source  # noqa: E402
-from dreamlayer.plugin.krita.apply import MASK_NAME, apply_dream  # noqa: E402
-from dreamlayer.plugin.krita.command import dream_on_document  # noqa: E402
+from dreamlayer.plugin.krita import adapter, apply, command  # noqa: E402
+from dreamlayer.plugin.krita.adapter import KritaAdapterError  # noqa: E402
+from dreamlayer.plugin.krita.apply import MASK_NAME  # noqa: E402
+from dreamlayer.plugin.krita.host import Application, Document  # noqa: E402
 from dreamlayer.engine.wire import difference_layer, image_to_float  # noqa: E402
 from dreamlayer.plugin.krita.pixelbytes import has_partial_alpha, swap_red_blue  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
@@ -25,6 +26,26 @@ from dreamlayer.ui.outcome import Outcome  # noqa: E402
 
 W, H = 12, 8
 BOX = (3, 2, 6, 4)  # x, y, w, h of the test selection
+
+
+def read_source(app, document, composite=False):
+    return adapter.read_source(Application(app), Document(document), composite)
+
+
+def apply_dream(app, document, *args):
+    """apply.apply_dream on the stub's objects; the steps end with the new layer's Krita node."""
+    layer = yield from apply.apply_dream(Application(app), Document(document), *args)
+    return layer.krita
+
+
+def dream_on_document(app, document, *args, **kwargs):
+    steps = command.dream_on_document(Application(app), Document(document), *args, **kwargs)
+    return None if steps is None else apply_steps_as_nodes(steps)
+
+
+def apply_steps_as_nodes(steps):
+    layer = yield from steps
+    return layer.krita
 
 
 def finish(steps):
@@ -117,8 +138,8 @@ def test_read_source_gives_rgba_and_the_selection(app):
     assert source.image.data[0:4] == bytes([krita_bytes[2], krita_bytes[1], krita_bytes[0], krita_bytes[3]])
     assert source.mask.data == bytes(document.selection().pixelData(0, 0, W, H))
     assert 100 in source.mask.data and 255 in source.mask.data
-    assert source.anchor.name() == "Background"
-    assert source.parent is document.rootNode()
+    assert source.anchor.name == "Background"
+    assert source.parent.krita is document.rootNode()
 
 
 def test_read_source_without_selection_dreams_everywhere(app):
@@ -132,13 +153,13 @@ def test_a_selected_mask_means_its_layer(app):
     mask = document.createNode("old mask", "transparencymask")
     background.addChildNode(mask, None)
     document.setActiveNode(mask)
-    assert read_source(app, document).anchor is background
+    assert read_source(app, document).anchor.krita is background
 
 
 def test_visible_composite_goes_on_top(app):
     document = make_document(app)
     source = read_source(app, document, composite=True)
-    assert source.anchor.name() == "Sticker"
+    assert source.anchor.name == "Sticker"
     assert source.image.data == swap_red_blue(bytes(document.pixelData(0, 0, W, H)), 8)
 
 
@@ -351,7 +372,8 @@ def test_the_dialog_is_told_the_documents_colour_space(app, model, depth, words,
 
 
 def test_colour_spaces_are_described_as_painters_know_them():
-    from dreamlayer.plugin.krita.adapter import ColorSpace, describe
+    from dreamlayer.plugin.krita.adapter import describe
+    from dreamlayer.plugin.krita.host import ColorSpace
 
     assert describe(ColorSpace("CMYKA", "U8", "")) == "CMYK, 8-bit"
     assert describe(ColorSpace("RGBA", "F32", "")) == "RGB, 32-bit float"

@@ -5,11 +5,12 @@ from typing import Any, Callable, Optional
 
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, describe, read_source
 from dreamlayer.plugin.krita.apply import Steps, apply_dream
+from dreamlayer.plugin.krita.host import Application, Document
 
 Dialog = Callable[..., Any]
 
 
-def dream_on_document(app: Any, document: Any, engine_python: str, *, composite: bool = False,
+def dream_on_document(app: Application, document: Document, engine_python: str, *, composite: bool = False,
                       parent: Any = None, dialog: Optional[Dialog] = None) -> Optional[Steps]:
     """Dream on the active layer (or the visible composite).
 

@@ -15,14 +15,28 @@ from PyQt5.QtWidgets import (QApplication, QCheckBox, QDoubleSpinBox, QMessageBo
                              QWidget)
 
 from dreamlayer.pixels import Bounds, Image, Mask
-from dreamlayer.plugin.krita.adapter import ColorSpace, from_image, read_source
-from dreamlayer.plugin.krita.apply import apply_dream
+from dreamlayer.plugin.krita import adapter, apply
+from dreamlayer.plugin.krita.host import Application, ColorSpace, Document
 from dreamlayer.plugin.krita.pixelbytes import linear_light_layer
 
 OUT = os.environ["DREAMLAYER_E2E_DIR"]
 STEPS = int(os.environ.get("DREAMLAYER_E2E_STEPS", "3"))
 PATTERN = float(os.environ.get("DREAMLAYER_E2E_PATTERN", "2"))
 ENGINE_WAIT = 240.0
+
+
+def read_source(app, document, composite=False):
+    return adapter.read_source(Application(app), Document(document), composite)
+
+
+def apply_dream(app, document, *args):
+    """The plugin's apply on Krita's own objects; the steps end with the new layer's node."""
+    layer = yield from apply.apply_dream(Application(app), Document(document), *args)
+    return layer.krita
+
+
+def from_image(app, *args):
+    return adapter.from_image(Application(app), *args)
 
 
 def shoot(name):
