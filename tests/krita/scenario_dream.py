@@ -4,8 +4,10 @@ Parameters come from the environment (``DREAMLAYER_E2E_DIR`` holds ``in.png`` an
 ``results.json`` and screenshots; ``DREAMLAYER_E2E_STEPS``/``_PATTERN`` set the dialog).
 Every check is recorded by name in results.json for the pytest side to assert on.
 """
+import cProfile
 import json
 import os
+import pstats
 import subprocess
 import time
 
@@ -266,23 +268,26 @@ def engine_form(read, dream):
                  dream.depth)
 
 
-def timed(steps, spent):
+def timed(steps, spent, profile):
     """Drive ``steps`` like ``run_steps`` does, adding the seconds spent inside them (the plugin's
-    own code and the Krita calls it makes, not the pauses between) to ``spent``."""
+    own code and the Krita calls it makes, not the pauses between) to ``spent``, profiled."""
     while True:
         began = time.perf_counter()
+        profile.enable()
         try:
             pause = next(steps)
         except StopIteration as stopped:
-            spent.append(time.perf_counter() - began)
             return stopped.value
-        spent.append(time.perf_counter() - began)
+        finally:
+            profile.disable()
+            spent.append(time.perf_counter() - began)
         yield pause
 
 
 def apply_time(results):
-    """A soft-masked 1024x768 dream applied as the dialog hands it over: the seconds Krita's UI
-    thread spends in the plugin (recorded, not asserted: the machine is shared)."""
+    """A 1024x768 dream in a selection soft all over, applied as the dialog hands it over: the seconds
+    Krita's UI thread spends in the plugin's steps, and in its Python alone (recorded, not asserted:
+    the machine is shared; apply-profile-*.txt has the breakdown)."""
     app = Krita.instance()
     width, height = 1024, 768
     for label, alpha in (("opaque", 255), ("semi-transparent", 128)):
@@ -291,7 +296,9 @@ def apply_time(results):
         pixels = bytearray(bytes(range(256)) * (width * height * 4 // 256))
         pixels[3::4] = bytes([alpha]) * (width * height)
         source.setPixelData(QByteArray(bytes(pixels)), 0, 0, width, height)
-        selection, _ = soft_selection(width, height)
+        selection = Selection()  # soft everywhere: a ramp from 0 on the left to 255 on the right
+        selection.setPixelData(QByteArray(bytes(x * 255 // (width - 1) for x in range(width)) * height), 0, 0,
+                               width, height)
         document.setSelection(selection)
         document.setActiveNode(source)
         yield 300
@@ -299,9 +306,14 @@ def apply_time(results):
         dream = bytearray(read.image.data.translate(bytes(range(255, -1, -1))))
         dream[3::4] = read.image.data[3::4]
         handed = engine_form(read, Image(width, height, bytes(dream), 8))
-        spent = []
+        spent, profile = [], cProfile.Profile()
         began = time.perf_counter()
-        layer = yield from timed(apply_dream(app, document, read, handed, read.mask, "Dream timing"), spent)
+        layer = yield from timed(apply_dream(app, document, read, handed, read.mask, "Dream timing"), spent, profile)
+        with open(os.path.join(OUT, f"apply-profile-{label}.txt"), "w", encoding="utf-8") as handle:
+            stats = pstats.Stats(profile, stream=handle)
+            stats.sort_stats("tottime").print_stats(25)
+        own = sum(entry[2] for (path, _, _), entry in stats.stats.items() if path != "~")  # not Krita's calls
+        results.timings[f"apply 1024x768 soft mask {label}: plugin Python s"] = round(own, 4)
         results.timings[f"apply 1024x768 soft mask {label} ({read.result}): plugin s"] = round(sum(spent), 3)
         results.timings[f"apply 1024x768 soft mask {label}: wall s"] = round(time.perf_counter() - began, 3)
         results.check(f"timing {label}: the layer is masked", [c.type() for c in layer.childNodes()] ==
