@@ -18,7 +18,7 @@ from dreamlayer.pixels import Image, Mask  # noqa: E402
 from dreamlayer.plugin.krita import adapter, apply, command  # noqa: E402
 from dreamlayer.plugin.krita.adapter import KritaAdapterError  # noqa: E402
 from dreamlayer.plugin.krita.apply import MASK_NAME  # noqa: E402
-from dreamlayer.plugin.krita.host import Application, Document  # noqa: E402
+from dreamlayer.plugin.krita.host import Application, Document, Layer  # noqa: E402
 from dreamlayer.engine.wire import difference_layer, image_to_float  # noqa: E402
 from dreamlayer.plugin.krita.pixelbytes import has_partial_alpha, swap_red_blue  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
@@ -486,3 +486,20 @@ def test_a_dream_in_another_form_than_asked_is_refused(app):
     with pytest.raises(KritaAdapterError, match="came back as 'blended' where 'layer' was asked for"):
         dream_on_document(app, document, "/engine/python", dialog=dialog)
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
+
+
+@pytest.mark.parametrize("kind, makes_masks", [(krita.Document, False), (krita.Document52, True)],
+                         ids=["krita5.1", "krita5.2"])
+def test_the_wrappers_speak_of_layers_and_selections(app, kind, makes_masks):
+    document = Document(make_document(app, kind=kind))
+    background, sticker = document.top_layers()
+    assert (background.name, sticker.kind, background.is_mask) == ("Background", "paintlayer", False)
+    assert background == Layer(document.krita.topLevelNodes()[0]) != sticker
+    assert len({background, Layer(background.krita), sticker}) == 2
+    assert background.parent().children() == [background, sticker]
+    assert document.activate(background) and document.active_layer() == background
+    assert not document.activate(sticker) and document.active_layer() == sticker
+    selection = document.selection()
+    assert not selection.empty and selection.pixels(document.bounds).count(255) == BOX[2] * BOX[3]
+    assert (document.new_transparency_mask("m") is not None) == makes_masks
+    assert document.has_layer_named("Sticker") and not document.has_layer_named("Nothing")
