@@ -3,7 +3,10 @@
 The dialog returns the mask the engine blended the dream with (the selection, inverted or
 feathered as the painter asked). The layer holds the pure dream and a transparency mask
 holding that mask mixes it in, so soft edges stay soft and the painter can repaint the mask.
-A dream without a mask (no selection, or not used) is a layer without one.
+A dream without a mask (no selection, or not used) is a layer without one. The engine sends the
+layer's pixels as they go in (``Source.result``: the pure dream, or the difference layer below),
+so nothing here loops over pixels; only a greyscale layer's difference layer is made here, in its
+own grey, which the engine never sees.
 
 A source with semi-transparent pixels cannot take a plain layer over it: the dream, keeping the
 source's alpha, would sit over the still-visible source and the coverage would compound
