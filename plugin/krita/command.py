@@ -19,7 +19,8 @@ def dream_on_document(app: Application, document: Document, engine_python: str, 
     """
     source = read_source(app, document, composite)
     if dialog is None:
-        from dreamlayer.ui.session import dream_interactively as dialog
+        from dreamlayer.ui.session import dream_interactively
+        dialog = dream_interactively
     outcome = dialog(source.image, source.mask, engine_python, parent, colour=describe(source.space),
                      greyscale=source.space.model == "GRAYA", result=source.result, by_alpha=source.over_layers)
     if outcome is None:
