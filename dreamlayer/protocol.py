@@ -48,9 +48,12 @@ Editor to engine:
                   :data:`PREVIEW_SIZE`) and ``preview_seconds`` (least time between previews,
                   default :data:`PREVIEW_SECONDS`), and for a reduced copy of a bigger picture
                   ``preview_of`` (that picture's longer side in pixels: the preview then grows
-                  the patterns Apply will). Replies: ``started``, then ``progress``
-                  repeatedly, then exactly one of ``result``, ``cancelled`` or ``error``.
-                  Dreams run one at a time, in the order asked.
+                  the patterns Apply will), and ``result``: the form of the result image (see
+                  "Result forms" below; default ``"blended"``) with ``by_alpha`` (bool, for
+                  ``"difference"``) and ``blended_too`` (bool: also send the blended picture,
+                  for a dialog that shows it and may hand the same run to the editor).
+                  Replies: ``started``, then ``progress`` repeatedly, then exactly one of
+                  ``result``, ``cancelled`` or ``error``. Dreams run one at a time, in the order asked.
 ``cancel``        ``target`` = the id of a dream. Its work stops within one step and it ends
                   with ``cancelled`` (a dream still queued is dropped the same way).
 ``pull_model``    ``model``. Downloads it. Replies: ``pull_progress`` (``model``, ``done``,
@@ -66,8 +69,9 @@ Engine to editor:
                   ``octaves``, ``objective``, ``elapsed`` and ``eta`` (seconds; eta is null
                   until it can be estimated), and every ``preview_seconds`` or so ``preview``:
                   an 8-bit image no larger than ``preview_size``.
-``result``        ``id``, ``image`` (same size and depth as asked; alpha is the input's
-                  alpha byte for byte; where the mask is 0 every byte equals the input),
+``result``        ``id``, ``result`` (the form asked for), ``image`` (in that form, same size and
+                  depth as asked), ``blended`` (only when ``blended_too`` was asked for a form
+                  other than ``"blended"``: that picture in the ``"blended"`` form),
                   ``mask`` (the mask, image-sized, that the dream was blended with, after
                   ``invert`` and ``feather``; null when it was unmasked: editors mask their
                   layer with it rather than with their own selection),
@@ -79,6 +83,29 @@ Engine to editor:
 ``bye``           The engine is exiting on request.
 
 End of stdin is treated as ``shutdown``: an engine never outlives its editor.
+
+Result forms
+------------
+The engine dreams with the mask (it weights the change) and then mixes the dream into the
+input by the mask. What comes back is what the asker needs, so no editor undoes that mix:
+
+``"blended"``     The dream mixed into the input by the mask: what the command line writes and
+                  what the painter sees. Alpha is the input's byte for byte; where the mask is 0
+                  every byte equals the input.
+``"layer"``       The dream before that mix, for an editor that masks its new layer with the
+                  returned ``mask`` itself. Alpha is the input's byte for byte. Without a mask it
+                  equals ``"blended"``.
+``"difference"``  For a semi-transparent source: an opaque layer for the "linear light" blending
+                  mode with inherit alpha, holding ``0.5 + a * (layer - input) / 2`` on each
+                  colour channel (rounded, full-scale alpha), where ``a`` is the input's alpha if
+                  ``by_alpha`` (the source lies over other visible layers) and 1 otherwise; see
+                  ``plugin/krita/apply.py`` for why.
+
+Versions
+--------
+``PROTOCOL_VERSION`` changes whenever a request or reply changes meaning for either side, so a
+mismatched pair refuses to talk instead of misreading pixels (an engine of version 1 ignores
+``result`` and would send a blended picture an editor masks again). Version 2 added result forms.
 """
 from __future__ import annotations
 
@@ -89,7 +116,9 @@ from typing import Any, BinaryIO, Iterator, Optional
 
 from dreamlayer.pixels import Image, Mask
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+BLENDED, LAYER, DIFFERENCE = "blended", "layer", "difference"
+RESULT_FORMS = (BLENDED, LAYER, DIFFERENCE)
 PREVIEW_SIZE = 512
 PREVIEW_SECONDS = 0.5
 

@@ -60,10 +60,13 @@ class DreamResult:
     width: int
     height: int
     region: Optional[tuple[int, int, int, int]] = None  # x, y, w, h dreamed (and scored) when not all of it
+    # The dream before the mask mixed it with the input (asked for with ``unmasked=True``): an
+    # editor masks its layer itself and needs the pure dream, not one to unmix.
+    unmasked: Optional[np.ndarray] = None
 
     def report(self) -> dict:
         """The JSON-able summary written by --report."""
-        data = {k: v for k, v in self.__dict__.items() if k != "image"}
+        data = {k: v for k, v in self.__dict__.items() if k not in ("image", "unmasked")}
         data["objective_gain"] = self.objective_after - self.objective_before
         return data
 
@@ -124,13 +127,14 @@ def evaluate(net: DreamNet, objective: Scorer, image: torch.Tensor, tile: int) -
 
 def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarray] = None,
           progress: Optional[Callable[[Progress], Optional[bool]]] = None,
-          preview_of: Optional[int] = None) -> DreamResult:
+          preview_of: Optional[int] = None, unmasked: bool = False) -> DreamResult:
     """Dream on an RGB image in [0, 1]; where ``mask`` is 0 the result equals the input exactly.
 
     With a mask only its box and some context around it is dreamed (see ``region``), so the
     cost follows the selection, not the picture. ``progress`` is called after every step;
     returning False cancels (DreamCancelled). ``preview_of``: the longer side of the full-size
     picture when ``image`` is a reduced copy of it, so the preview grows what Apply will.
+    ``unmasked``: also keep the dream before the mask mixed it in (``DreamResult.unmasked``).
     """
     _check_input(image, mask)
     check_settings(settings)
@@ -138,19 +142,20 @@ def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarr
     try:
         longest = max(image.shape[:2])  # octaves are sized relative to the whole picture
         if box is None or mask is None:  # no mask gives no box
-            return _dream(image, settings, mask, progress, longest, preview_of)
+            return _dream(image, settings, mask, progress, longest, preview_of, unmasked)
         in_whole = None if progress is None else (  # previews show the whole picture
             lambda report: progress(replace(report, _render=lambda: paste(image, box, _fit(report.preview(), box)))))
-        result = _dream(image[box], settings, mask[box], in_whole, longest, preview_of)
+        result = _dream(image[box], settings, mask[box], in_whole, longest, preview_of, unmasked)
         return replace(result, image=paste(image, box, result.image), width=image.shape[1],
-                       height=image.shape[0], region=as_xywh(box))
+                       height=image.shape[0], region=as_xywh(box),
+                       unmasked=None if result.unmasked is None else paste(image, box, result.unmasked))
     finally:
         runtime.release_memory()
 
 
 def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray],
            progress: Optional[Callable[[Progress], Optional[bool]]], longest: int,
-           preview_of: Optional[int]) -> DreamResult:
+           preview_of: Optional[int], unmasked: bool = False) -> DreamResult:
     started = time.perf_counter()
     device = resolve_device(settings.device)
     net = registry.load(settings.model, device)
@@ -194,6 +199,7 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
             detail = picture - octave_base
     if sizes[-1] != (height, width):  # a small picture dreamed enlarged: keep its own pixels, add the dream
         picture = (base + resize(detail, (height, width))).clamp_(0, 1)
+    pure = to_numpy(picture) if unmasked else None
     if mask_t is not None:
         picture = torch.lerp(base, picture, mask_t)  # exactly ``base`` where the mask is 0
     after = evaluate(net, objective, picture, tile)
@@ -201,4 +207,4 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
         image=to_numpy(picture), objective=objective.name, objective_before=before, objective_after=after,
         seconds=time.perf_counter() - started, steps=total, peak_rss_bytes=peak_rss_bytes(),
         peak_gpu_bytes=peak_gpu_bytes(device), model=settings.model, layers=sorted(objective.layers),
-        device=str(device), width=int(width), height=int(height))
+        device=str(device), width=int(width), height=int(height), unmasked=pure)

@@ -26,6 +26,9 @@ class DreamRequest:
     preview_size: int
     preview_every: float  # seconds
     preview_of: Optional[int]  # the full picture's longer side when this image is a reduced copy
+    result: str = protocol.BLENDED  # the form of the result image: one of protocol.RESULT_FORMS
+    by_alpha: bool = False  # a difference layer's change is scaled by the source's alpha
+    blended_too: bool = False  # also send the blended picture (for the dialog to show)
 
 
 def number(value: Any, name: str, low: float, high: float) -> float:
@@ -66,9 +69,13 @@ def read_dream_request(request: Message) -> DreamRequest:
         if not weights.any():
             raise BadRequest("Nothing to dream: the selection (after invert and feather) covers no pixel.")
     preview_of = request.get("preview_of")
+    result = request.get("result") or protocol.BLENDED
+    if result not in protocol.RESULT_FORMS:
+        raise BadRequest(f"unknown result form {result!r}; expected one of {', '.join(protocol.RESULT_FORMS)}")
     return DreamRequest(
         image=image, settings=settings, mask=mask, weights=weights,
         preview_size=int(number(request.get("preview_size") or protocol.PREVIEW_SIZE, "preview size", 1, 65536)),
         preview_every=number(request.get("preview_seconds") or protocol.PREVIEW_SECONDS, "preview seconds",
                              0.0, 3600.0),
-        preview_of=None if preview_of is None else int(number(preview_of, "preview_of", 1, 1 << 20)))
+        preview_of=None if preview_of is None else int(number(preview_of, "preview_of", 1, 1 << 20)),
+        result=result, by_alpha=bool(request.get("by_alpha")), blended_too=bool(request.get("blended_too")))

@@ -65,3 +65,20 @@ def preview_image(rgb: np.ndarray, longest: int) -> Image:
     picture = PILImage.fromarray(quantize(rgb, 8), mode="RGB")
     picture.thumbnail((longest, longest), PILImage.Resampling.BILINEAR)
     return Image(picture.width, picture.height, picture.convert("RGBA").tobytes(), 8)
+
+
+def difference_layer(source: Image, dream: np.ndarray, by_alpha: bool) -> bytes:
+    """An opaque layer that, blended in "linear light" with inherit alpha (``below + 2 * layer - 1``
+    on each colour channel, the alpha below kept), turns what shows of ``source`` into ``dream``:
+    ``0.5 + a * (dream - source) / 2``, rounded, with ``a`` the source's alpha when ``by_alpha``
+    (a semi-transparent layer over opaque ones shows ``a`` of its colour), else 1. No change is the
+    middle value; in 8 bits only even changes are exact, so pixels may be one level off.
+    """
+    original = _samples(source)
+    top = _full_scale(source.depth)
+    change = quantize(dream, source.depth).astype(np.float64) - original[..., :3]
+    weight = original[..., 3:].astype(np.float64) if by_alpha else top  # a, in units of the full scale
+    out = np.empty_like(original)
+    out[..., :3] = np.clip(np.rint(top / 2 + weight * change / (2 * top)), 0, top)
+    out[..., 3] = top
+    return out.tobytes()

@@ -24,11 +24,11 @@ from dreamlayer.pixels import Image
 from dreamlayer.protocol import Message, ProtocolError
 
 from . import runtime
-from .dream_request import read_dream_request
+from .dream_request import DreamRequest, read_dream_request
 from .errors import BadRequest, engine_failure
 from .pull_job import pull
 from .time_left import TimeLeft
-from .wire import float_to_bytes, image_to_float, preview_image
+from .wire import difference_layer, float_to_bytes, image_to_float, preview_image
 
 log = logging.getLogger("dreamlayer.worker")
 
@@ -252,16 +252,33 @@ class Worker:
 
         log.info("dream %s: %dx%d, %s", job.id, image.width, image.height, settings)
         result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress,
-                             preview_of=request.preview_of)
-        keep = None if weights is None else weights == 0
+                             preview_of=request.preview_of, unmasked=request.result != protocol.BLENDED)
         blobs: list[bytes] = []
-        out = Image(image.width, image.height, float_to_bytes(result.image, image, keep), image.depth)
-        self.out.send("result", blobs, id=job.id, image=protocol.image_field(out, blobs),
+        extra: dict[str, Any] = {}
+        if request.result != protocol.BLENDED and request.blended_too:
+            extra["blended"] = protocol.image_field(_result_image(request, result, protocol.BLENDED), blobs)
+        self.out.send("result", blobs, id=job.id,
+                      image=protocol.image_field(_result_image(request, result, request.result), blobs),
+                      result=request.result,
                       mask=None if request.mask is None else protocol.mask_field(request.mask, blobs),
                       objective_before=_finite(result.objective_before),
                       objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
                       steps=result.steps, model=result.model, layers=list(result.layers),
-                      objective=result.objective, device=result.device)
+                      objective=result.objective, device=result.device, **extra)
+
+
+def _result_image(request: DreamRequest, result: Any, form: str) -> Image:
+    """The dream in the form asked for (see ``protocol``): mixed into the input by the mask, as
+    dreamed (the editor masks it), or as a difference layer (opaque); otherwise alpha is the input's."""
+    image = request.image
+    if form == protocol.BLENDED:
+        keep = None if request.weights is None else request.weights == 0
+        data = float_to_bytes(result.image, image, keep)
+    else:
+        dream = result.image if result.unmasked is None else result.unmasked
+        data = float_to_bytes(dream, image) if form == protocol.LAYER else \
+            difference_layer(image, dream, request.by_alpha)
+    return Image(image.width, image.height, data, image.depth)
 
 
 def _claim_stdout() -> BinaryIO:

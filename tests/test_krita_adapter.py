@@ -15,15 +15,37 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "krita_stub"))
 import krita  # noqa: E402  (the stub)
 
 from dreamlayer.pixels import Image, Mask  # noqa: E402
-from dreamlayer.plugin.krita.adapter import KritaAdapterError, read_source  # noqa: E402
-from dreamlayer.plugin.krita.apply import MASK_NAME, apply_dream  # noqa: E402
-from dreamlayer.plugin.krita.command import dream_on_document  # noqa: E402
-from dreamlayer.plugin.krita.pixelbytes import swap_red_blue, unblend  # noqa: E402
+from dreamlayer.plugin.krita import adapter, apply, command  # noqa: E402
+from dreamlayer.plugin.krita.adapter import KritaAdapterError  # noqa: E402
+from dreamlayer.plugin.krita.apply import MASK_NAME  # noqa: E402
+from dreamlayer.plugin.krita.host import Application, Document, Layer  # noqa: E402
+from dreamlayer.engine.wire import difference_layer, image_to_float  # noqa: E402
+from dreamlayer.plugin.krita.pixelbytes import has_partial_alpha, swap_red_blue  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
 from dreamlayer.ui.outcome import Outcome  # noqa: E402
 
 W, H = 12, 8
 BOX = (3, 2, 6, 4)  # x, y, w, h of the test selection
+
+
+def read_source(app, document, composite=False):
+    return adapter.read_source(Application(app), Document(document), composite)
+
+
+def apply_dream(app, document, *args):
+    """apply.apply_dream on the stub's objects; the steps end with the new layer's Krita node."""
+    layer = yield from apply.apply_dream(Application(app), Document(document), *args)
+    return layer.krita
+
+
+def dream_on_document(app, document, *args, **kwargs):
+    steps = command.dream_on_document(Application(app), Document(document), *args, **kwargs)
+    return None if steps is None else apply_steps_as_nodes(steps)
+
+
+def apply_steps_as_nodes(steps):
+    layer = yield from steps
+    return layer.krita
 
 
 def finish(steps):
@@ -98,26 +120,12 @@ def test_swap_red_blue_swaps_only_red_and_blue(depth):
 
 
 @pytest.mark.parametrize("depth", [8, 16])
-def test_unblend_makes_the_mask_mix_come_out_as_the_dream(depth):
-    rng = random.Random(depth)
-    top = (1 << depth) - 1
+def test_partial_alpha_is_found_in_either_byte_of_a_sample(depth):
     size = depth // 8
-    count = 200
-    source = [rng.randrange(top + 1) for _ in range(count * 4)]
-    dream = [rng.randrange(top + 1) for _ in range(count * 4)]
-    weights = bytes(rng.choice([0, 255, rng.randrange(1, 255)]) for _ in range(count))
-    blended = [s + ((d - s) * weights[i // 4] + 127) // 255 if i % 4 < 3 else s
-               for i, (s, d) in enumerate(zip(source, dream))]
-    pack = lambda values: Image(count, 1, b"".join(v.to_bytes(size, "little") for v in values), depth)  # noqa: E731
-    layer = unblend(pack(source), pack(blended), Mask(count, 1, weights))
-    layer_values = [int.from_bytes(layer.data[i:i + size], "little") for i in range(0, len(layer.data), size)]
-    for i, value in enumerate(layer_values):
-        weight = weights[i // 4]
-        if i % 4 == 3 or weight in (0, 255):
-            assert value == blended[i]
-        else:
-            shown = source[i] + (value - source[i]) * weight / 255
-            assert abs(shown - blended[i]) <= 1.0 + top / 255 * 0.01
+    whole = b"".join(bytes([9] * size * 3) + bytes([value] * size) for value in (0, 255, 255, 0))
+    assert not has_partial_alpha(Image(4, 1, whole, depth))
+    for partial in ((b"\x80",) if depth == 8 else (b"\x00\x80", b"\xff\x00", b"\x01\x00", b"\xff\xfe")):
+        assert has_partial_alpha(Image(4, 1, whole[:-size] + partial, depth)), partial
 
 
 # --- reading --------------------------------------------------------------------------------------
@@ -130,8 +138,8 @@ def test_read_source_gives_rgba_and_the_selection(app):
     assert source.image.data[0:4] == bytes([krita_bytes[2], krita_bytes[1], krita_bytes[0], krita_bytes[3]])
     assert source.mask.data == bytes(document.selection().pixelData(0, 0, W, H))
     assert 100 in source.mask.data and 255 in source.mask.data
-    assert source.anchor.name() == "Background"
-    assert source.parent is document.rootNode()
+    assert source.anchor.name == "Background"
+    assert source.parent.krita is document.rootNode()
 
 
 def test_read_source_without_selection_dreams_everywhere(app):
@@ -145,13 +153,13 @@ def test_a_selected_mask_means_its_layer(app):
     mask = document.createNode("old mask", "transparencymask")
     background.addChildNode(mask, None)
     document.setActiveNode(mask)
-    assert read_source(app, document).anchor is background
+    assert read_source(app, document).anchor.krita is background
 
 
 def test_visible_composite_goes_on_top(app):
     document = make_document(app)
     source = read_source(app, document, composite=True)
-    assert source.anchor.name() == "Sticker"
+    assert source.anchor.name == "Sticker"
     assert source.image.data == swap_red_blue(bytes(document.pixelData(0, 0, W, H)), 8)
 
 
@@ -222,8 +230,8 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     document = make_document(app, soft=soft, kind=kind)
     before_layers, before = snapshot(document), bytes(document.pixelData(0, 0, W, H))
     source = read_source(app, document)
-    dream = inverted(source.image, source.mask)
-    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream test seed 0"))
+    dream = inverted(source.image, source.mask)  # what the composite should show: the engine's blend
+    layer = finish(apply_dream(app, document, source, inverted(source.image, None), source.mask, "Dream test seed 0"))
 
     names = [node.name() for node in document.topLevelNodes()]
     assert names == ["Background", "Dream test seed 0", "Sticker"]
@@ -247,7 +255,7 @@ def test_an_inverted_selection_masks_the_layer_with_the_inverted_mask(app, kind)
     source = read_source(app, document)
     used = inverse(source.mask)
     dream = inverted(source.image, used)
-    layer = finish(apply_dream(app, document, source, dream, used, "Dream inverted"))
+    layer = finish(apply_dream(app, document, source, inverted(source.image, None), used, "Dream inverted"))
     assert [(m.name(), m.type()) for m in layer.childNodes()] == [(MASK_NAME, "transparencymask")]
     assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == used.data
     assert 155 in used.data and len(document.undo_stack) == 1
@@ -330,8 +338,9 @@ def test_the_command_applies_what_the_dialog_returns(app):
 
     def dialog(image, mask, engine_python, parent, **described):
         used.append(inverse(mask))  # the painter ticked Invert
-        return Outcome(inverted(image, used[0]), used[0], DreamSettings(seed=7),
-                       "Dream efficientnet-lite0 blocks.9 seed 7")
+        assert (described["result"], described["by_alpha"]) == ("layer", False)
+        return Outcome(inverted(image, None), used[0], DreamSettings(seed=7),
+                       "Dream efficientnet-lite0 blocks.9 seed 7", described["result"])
 
     layer = finish(dream_on_document(app, document, "/engine/python", dialog=dialog))
     assert layer.name() == "Dream efficientnet-lite0 blocks.9 seed 7"
@@ -363,7 +372,8 @@ def test_the_dialog_is_told_the_documents_colour_space(app, model, depth, words,
 
 
 def test_colour_spaces_are_described_as_painters_know_them():
-    from dreamlayer.plugin.krita.adapter import ColorSpace, describe
+    from dreamlayer.plugin.krita.adapter import describe
+    from dreamlayer.plugin.krita.host import ColorSpace
 
     assert describe(ColorSpace("CMYKA", "U8", "")) == "CMYK, 8-bit"
     assert describe(ColorSpace("RGBA", "F32", "")) == "RGB, 32-bit float"
@@ -401,6 +411,14 @@ def see_through(app, alpha: int, over_layers: bool = True, selection: bool = Fal
     return document, layer
 
 
+def as_engine_sends(source, dream: Image) -> Image:
+    """The pure dream in the form the plugin asks the engine for (the engine's own arithmetic)."""
+    if source.result == "layer":
+        return dream
+    return Image(dream.width, dream.height,
+                 difference_layer(source.image, image_to_float(dream), source.over_layers), dream.depth)
+
+
 def dream_of_layer(document, layer, dream: Image) -> bytes:
     """The composite as it would be with the layer's pixels replaced by ``dream`` (same alpha)."""
     kept = bytes(layer.pixelData(0, 0, W, H))
@@ -418,7 +436,7 @@ def test_a_semi_transparent_layer_shows_its_dream_not_a_denser_one(app, alpha, o
     glaze_before = bytes(glaze.pixelData(0, 0, W, H))
     dream = inverted(source.image, None)
     wanted = dream_of_layer(document, glaze, dream)
-    layer = finish(apply_dream(app, document, source, dream, None, "Dream glaze"))
+    layer = finish(apply_dream(app, document, source, as_engine_sends(source, dream), None, "Dream glaze"))
     shown = bytes(document.pixelData(0, 0, W, H))
     worst = max(abs(a - b) for a, b in zip(shown, wanted))
     assert worst <= 2, (alpha, worst)
@@ -435,12 +453,53 @@ def test_a_semi_transparent_layer_dreamed_in_a_soft_selection(app):
     document.setSelection(soft)
     source = read_source(app, document)
     before = bytes(document.pixelData(0, 0, W, H))
-    dream = inverted(source.image, source.mask)
-    wanted = dream_of_layer(document, glaze, dream)
-    layer = finish(apply_dream(app, document, source, dream, source.mask, "Dream glaze"))
+    wanted = dream_of_layer(document, glaze, inverted(source.image, source.mask))
+    layer = finish(apply_dream(app, document, source, as_engine_sends(source, inverted(source.image, None)),
+                               source.mask, "Dream glaze"))
     shown = bytes(document.pixelData(0, 0, W, H))
     assert max(abs(a - b) for a, b in zip(shown, wanted)) <= 2
     assert [pixel for pixel in range(W * H) if source.mask.data[pixel] == 0
             and shown[pixel * 4:pixel * 4 + 4] != before[pixel * 4:pixel * 4 + 4]] == []
     assert [m.type() for m in layer.childNodes()] == ["transparencymask"] and layer.inheritAlpha()
     assert len(document.undo_stack) == 1
+
+
+@pytest.mark.parametrize("alpha, over_layers, form", [(128, True, "difference"), (128, False, "difference"),
+                                                      (255, True, "layer")])
+def test_the_engine_is_asked_for_the_layer_the_plugin_puts_in(app, alpha, over_layers, form):
+    document, _ = see_through(app, alpha, over_layers)
+    seen = {}
+
+    def dialog(image, mask, engine_python, parent, **described):
+        seen.update(described)
+
+    dream_on_document(app, document, "/engine/python", dialog=dialog)
+    assert (seen["result"], seen["by_alpha"]) == (form, over_layers)
+
+
+def test_a_dream_in_another_form_than_asked_is_refused(app):
+    document = make_document(app)
+
+    def dialog(image, mask, engine_python, parent, **described):
+        return Outcome(image, mask, DreamSettings(), "Dream", "blended")
+
+    with pytest.raises(KritaAdapterError, match="came back as 'blended' where 'layer' was asked for"):
+        dream_on_document(app, document, "/engine/python", dialog=dialog)
+    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
+
+
+@pytest.mark.parametrize("kind, makes_masks", [(krita.Document, False), (krita.Document52, True)],
+                         ids=["krita5.1", "krita5.2"])
+def test_the_wrappers_speak_of_layers_and_selections(app, kind, makes_masks):
+    document = Document(make_document(app, kind=kind))
+    background, sticker = document.top_layers()
+    assert (background.name, sticker.kind, background.is_mask) == ("Background", "paintlayer", False)
+    assert background == Layer(document.krita.topLevelNodes()[0]) != sticker
+    assert len({background, Layer(background.krita), sticker}) == 2
+    assert background.parent().children() == [background, sticker]
+    assert document.activate(background) and document.active_layer() == background
+    assert not document.activate(sticker) and document.active_layer() == sticker
+    selection = document.selection()
+    assert not selection.empty and selection.pixels(document.bounds).count(255) == BOX[2] * BOX[3]
+    assert (document.new_transparency_mask("m") is not None) == makes_masks
+    assert document.has_layer_named("Sticker") and not document.has_layer_named("Nothing")

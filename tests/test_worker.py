@@ -209,6 +209,81 @@ def test_result_carries_the_inverted_feathered_mask_the_dream_was_blended_with(e
     assert not np.array_equal(got[values == 255], original[values == 255])
 
 
+def _soft_mask(width: int, height: int) -> Mask:
+    """Unselected left third, a ramp across the middle third, fully selected right third."""
+    ramp = np.clip((np.arange(width) - width / 3) * 255 / (width / 3), 0, 255).astype(np.uint8)
+    return Mask(width, height, np.tile(ramp, (height, 1)).tobytes())
+
+
+def _levels(image: Image) -> np.ndarray:
+    dtype = np.uint8 if image.depth == 8 else np.dtype("<u2")
+    return np.frombuffer(image.data, dtype=dtype).reshape(image.height, image.width, 4).astype(np.int64)
+
+
+def test_the_unmasked_dream_is_what_the_mask_mixed_in():
+    from dreamlayer.engine import dream
+
+    image = wire.image_to_float(_random_image(48, 32, 8, seed=5))
+    weights = wire.mask_to_float(_soft_mask(48, 32))
+    result = dream(image, DreamSettings(steps=2, octaves=1), mask=weights, unmasked=True)
+    assert result.unmasked is not None and "unmasked" not in result.report()
+    mixed = image + (result.unmasked - image) * weights[..., None]
+    assert np.allclose(result.image, mixed, atol=1e-5)
+    soft = (weights > 0.2) & (weights < 0.8)
+    assert np.abs(result.unmasked - image)[soft].mean() > 1.5 * np.abs(result.image - image)[soft].mean()
+    assert dream(image, DreamSettings(steps=1, octaves=1), mask=weights).unmasked is None
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+def test_result_forms_layer_is_the_pure_dream_and_blended_its_mix_by_the_mask(engine, depth):
+    image = _random_image(60, 24, depth, seed=6)
+    mask = _soft_mask(60, 24)
+    engine.dream(30, image, DreamSettings(steps=2, octaves=1), mask, result="layer", blended_too=True)
+    _, result = engine.until("result", "error")
+    assert result["result"] == "layer"
+    layer, blended = _levels(protocol.image_from(result)), _levels(protocol.image_from(result, "blended"))
+    source, weights = _levels(image), wire.mask_to_float(mask)[..., None]
+    assert np.array_equal(layer[..., 3], source[..., 3]) and np.array_equal(blended[..., 3], source[..., 3])
+    outside = weights[..., 0] == 0
+    assert np.array_equal(blended[outside], source[outside])  # byte-identical where the mask is 0
+    lerp = source[..., :3] + (layer[..., :3] - source[..., :3]) * weights
+    assert np.abs(blended[..., :3] - lerp).max() <= 1  # each rounded once
+    full = weights[..., 0] == 1
+    assert np.array_equal(layer[full], blended[full])
+    soft = (weights[..., 0] > 0.2) & (weights[..., 0] < 0.8)
+    assert np.abs(layer - source)[soft].mean() > 1.5 * np.abs(blended - source)[soft].mean()
+
+    engine.dream(31, image, DreamSettings(steps=2, octaves=1), mask, result="difference", by_alpha=True)
+    _, result = engine.until("result", "error")
+    top = (1 << depth) - 1
+    difference = _levels(protocol.image_from(result))
+    assert result["result"] == "difference" and "blended" not in result.fields
+    assert np.all(difference[..., 3] == top)
+    wanted = top / 2 + source[..., 3:] * (layer[..., :3] - source[..., :3]) / (2 * top)
+    assert np.abs(difference[..., :3] - wanted).max() <= 0.5 + 1e-9
+
+
+def test_an_unknown_result_form_is_a_one_line_error(engine):
+    engine.dream(32, _random_image(8, 8, 8), DreamSettings(steps=1, octaves=1), result="unblended")
+    _, error = engine.until("error")
+    assert error["id"] == 32 and error["message"].startswith("unknown result form 'unblended'")
+
+
+@pytest.mark.parametrize("depth", [8, 16])
+@pytest.mark.parametrize("by_alpha", [True, False])
+def test_difference_layer_is_half_the_change_scaled_by_alpha(depth, by_alpha):
+    source = _random_image(30, 10, depth, seed=7)
+    dream = np.random.default_rng(8).random((10, 30, 3), dtype=np.float32)
+    top = (1 << depth) - 1
+    out = _levels(Image(30, 10, wire.difference_layer(source, dream, by_alpha), depth))
+    change = np.rint(dream * top) - _levels(source)[..., :3]
+    weight = _levels(source)[..., 3:] / top if by_alpha else 1.0
+    assert np.all(out[..., 3] == top)
+    assert np.abs(out[..., :3] - np.clip(top / 2 + weight * change / 2, 0, top)).max() <= 0.5 + 1e-9
+    unchanged = _levels(Image(30, 10, wire.difference_layer(source, wire.image_to_float(source), by_alpha), depth))
+    assert np.all(np.abs(unchanged[..., :3] - top / 2) <= 0.5)
+
+
 def test_sixteen_bit_dream_comes_back_sixteen_bit(engine):
     image = _random_image(40, 30, 16, seed=2)
     engine.dream(11, image, DreamSettings(steps=1, octaves=1))

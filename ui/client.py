@@ -36,7 +36,8 @@ class EngineClient(QObject):
     labels = pyqtSignal(str, list)  # model, class names
     started = pyqtSignal(int)  # dream id
     progress = pyqtSignal(int, dict, object)  # dream id, progress fields, QImage preview or None
-    result = pyqtSignal(int, object, object, dict)  # dream id, pixels.Image, pixels.Mask used or None, fields
+    # dream id, pixels.Image (in the form asked), pixels.Mask used or None, fields ("blended": a pixels.Image if asked)
+    result = pyqtSignal(int, object, object, dict)
     cancelled = pyqtSignal(int)  # dream id
     failed = pyqtSignal(int, str)  # request id (-1 if none), one-line message
     pull_progress = pyqtSignal(str, int, int)  # model, bytes done, bytes total (0 = unknown)
@@ -166,16 +167,20 @@ class EngineClient(QObject):
 
     def dream(self, image: Image, mask: Optional[Mask], settings: DreamSettings, *, invert: bool = False,
               feather: float = 0.0, preview_size: int = protocol.PREVIEW_SIZE,
-              preview_of: Optional[int] = None) -> int:
+              preview_of: Optional[int] = None, result: str = protocol.BLENDED, by_alpha: bool = False,
+              blended_too: bool = False) -> int:
         """Queue a dream; its id comes back on ``started``, ``progress``, ``result`` and friends.
 
         ``preview_of``: the longer side of the full picture when ``image`` is a reduced copy of it.
+        ``result``, ``by_alpha``, ``blended_too``: the form of the result image (``dreamlayer.protocol``).
         """
         blobs: list[bytes] = []
         fields: dict[str, Any] = {"settings": settings.to_dict(), "image": protocol.image_field(image, blobs),
                                   "preview_size": preview_size}
         if preview_of is not None:
             fields["preview_of"] = preview_of
+        if result != protocol.BLENDED:
+            fields.update(result=result, by_alpha=by_alpha, blended_too=blended_too)
         if mask is not None:
             fields["mask"] = dict(protocol.mask_field(mask, blobs), invert=invert, feather=feather)
         return self._send("dream", blobs, **fields)
@@ -231,7 +236,10 @@ class EngineClient(QObject):
                 preview = to_qimage(protocol.image_from(message, "preview"))
             self.progress.emit(request_id, message.fields, preview)
         elif kind == "result":
-            self.result.emit(request_id, protocol.image_from(message), protocol.mask_from(message), message.fields)
+            fields = dict(message.fields)
+            if fields.get("blended") is not None:
+                fields["blended"] = protocol.image_from(message, "blended")
+            self.result.emit(request_id, protocol.image_from(message), protocol.mask_from(message), fields)
         elif kind == "cancelled":
             self.cancelled.emit(request_id)
         elif kind == "error":

@@ -17,7 +17,7 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, 
                              QWidget)
 
 from dreamlayer.pixels import Image, Mask
-from dreamlayer.protocol import PREVIEW_SIZE
+from dreamlayer.protocol import BLENDED, PREVIEW_SIZE
 from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 
 from .client import MISCONFIGURED, EngineClient
@@ -54,9 +54,12 @@ class DreamDialog(QDialog):
 
     def __init__(self, client: EngineClient, image: Image, mask: Optional[Mask] = None,
                  presets: Optional[PresetStore] = None, store: Optional[SettingsStore] = None,
-                 parent: Optional[QWidget] = None, colour: str = "", greyscale: bool = False) -> None:
+                 parent: Optional[QWidget] = None, colour: str = "", greyscale: bool = False,
+                 result: str = BLENDED, by_alpha: bool = False) -> None:
         """``colour``: the document's colour space in words ("greyscale, 16-bit"), when the editor
-        converted it for the dream; ``greyscale``: the result will be grey, so previews are shown grey."""
+        converted it for the dream; ``greyscale``: the result will be grey, so previews are shown grey.
+        ``result``/``by_alpha``: the form of the applied dream (see ``dreamlayer.protocol``); the
+        pane always shows the blended picture, what the document will look like."""
         super().__init__(parent)
         self.setObjectName("dreamDialog")
         self.setWindowTitle("Dream")
@@ -67,6 +70,7 @@ class DreamDialog(QDialog):
         self.outcome: Optional[Outcome] = None
         self.colour = colour or f"{image.depth}-bit"
         self.greyscale = greyscale
+        self.result_form, self.by_alpha = result, by_alpha
         self._shown_before_run: Optional[QImage] = None  # the pane's dream before the running one began
         self.preview_source = reduced_image(image, PREVIEW_SIZE)
         self.preview_mask = reduced_mask(mask, self.preview_source.width, self.preview_source.height) if mask else None
@@ -277,7 +281,7 @@ class DreamDialog(QDialog):
         if run.full:
             self._finish(image, mask, run.settings)
             return
-        self.pane.set_after(self._as_result(to_qimage(image)))
+        self.pane.set_after(self._as_result(to_qimage(fields.get("blended") or image)))
         self._finished_preview = (run.key, image, mask)
         seconds = fields.get("seconds")
         self.progress.idle("Preview done" + (f" in {seconds:.1f} s" if seconds is not None else ""))
@@ -355,9 +359,11 @@ class DreamDialog(QDialog):
         image, mask, factor = (self.image, self.selection, 1.0) if full else \
             (self.preview_source, self.preview_mask, self.preview_factor)
         preview_of = None if full or factor == 1 else max(self.image.width, self.image.height)
+        reusable = full or self.preview_source is self.image  # this run's result can be what Apply hands back
         dream_id = self.client.dream(image, mask if masked else None, settings, invert=bool(options["invert"]),
                                      feather=float(options["feather"]) * factor, preview_size=PREVIEW_SIZE,
-                                     preview_of=preview_of)
+                                     preview_of=preview_of, result=self.result_form if reusable else BLENDED,
+                                     by_alpha=self.by_alpha, blended_too=not full)
         self._run = _Run(dream_id, full, key, settings)
         self.progress.begin("Dreaming the full picture..." if full else "Dreaming a preview...")
         self._say("Dreaming the full picture; the preview shows how far it has got." if full else
@@ -365,7 +371,8 @@ class DreamDialog(QDialog):
         self._update_buttons()
 
     def _finish(self, image: Image, mask: Optional[Mask], settings: DreamSettings) -> None:
-        self.outcome = Outcome(image=image, mask=mask, settings=settings, layer_name=result_name(settings))
+        self.outcome = Outcome(image=image, mask=mask, settings=settings, layer_name=result_name(settings),
+                               result=self.result_form)
         self.accept()
 
     def _stop(self) -> None:

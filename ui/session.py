@@ -10,6 +10,7 @@ from typing import Optional
 from PyQt5.QtWidgets import QApplication, QWidget
 
 from dreamlayer.pixels import Image, Mask
+from dreamlayer.protocol import BLENDED
 
 from .client import EngineClient
 from .dialog import DreamDialog
@@ -35,15 +36,16 @@ def engine_client(engine_python: str) -> EngineClient:
 
 def dream_interactively(image: Image, mask: Optional[Mask], engine_python: str,
                         parent: Optional[QWidget] = None, colour: str = "",
-                        greyscale: bool = False) -> Optional[Outcome]:
+                        greyscale: bool = False, result: str = BLENDED, by_alpha: bool = False) -> Optional[Outcome]:
     """Show the modal Dream dialog; the applied dream, or None if the painter cancelled or the
     engine failed (the dialog has told them why). The document is the caller's to change.
-    ``colour``/``greyscale``: the document's colour space, see :class:`DreamDialog`."""
+    ``colour``/``greyscale``: the document's colour space; ``result``/``by_alpha``: the form the
+    editor wants the applied dream in; see :class:`DreamDialog`."""
     if mask is not None and (mask.width, mask.height) != (image.width, image.height):
         raise ValueError(f"the selection mask is {mask.width}x{mask.height} but the image is "
                          f"{image.width}x{image.height}")
     dialog = DreamDialog(engine_client(engine_python), image, mask, parent=parent, colour=colour,
-                         greyscale=greyscale)
+                         greyscale=greyscale, result=result, by_alpha=by_alpha)
     try:
         dialog.exec_()
         return dialog.outcome

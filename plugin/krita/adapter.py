@@ -4,23 +4,24 @@ RGBA documents with 8- or 16-bit integer channels are read and written directly.
 Every other colour space (float RGBA, CMYK, greyscale, Lab, ...) is converted to 16-bit
 sRGB for the dream and back, inside a throwaway document: converting a layer's colour
 space is an undoable command in Krita, and it must not land on the user's undo stack.
-Functions take Krita's objects as arguments and never import ``krita`` themselves.
+Functions take Krita's objects in the typed wrappers of ``host`` and never import ``krita``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Optional
-
-from PyQt5.QtCore import QByteArray
+from typing import Optional
 
 from dreamlayer.pixels import Bounds, Image, Mask
-from dreamlayer.plugin.krita.pixelbytes import swap_red_blue
+from dreamlayer.plugin.krita.host import Application, ColorSpace, Document, Layer, Selection
+from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, has_partial_alpha, swap_red_blue
+from dreamlayer.protocol import DIFFERENCE, LAYER
 
 DREAM_MODEL = "RGBA"
 DREAM_DEPTH = "U16"
 DREAM_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
 DIRECT_DEPTHS = {"U8": 8, "U16": 16}
 LAYER_TYPES_WITH_PIXELS = {"paintlayer"}
+DIFFERENCE_MODELS = {"RGBA", "GRAYA"}  # where a difference layer was measured to hold (see apply): not CMYK
 # Krita's own filters change nothing when the selection is empty (made, then cleared: 0x0); neither do we.
 EMPTY_SELECTION = ("The selection is empty or lies outside the image, so there is nothing to dream on. "
                    "Select an area, or Select › Deselect to dream on the whole layer.")
@@ -30,20 +31,9 @@ class KritaAdapterError(ValueError):
     """Something about the document stops a dream; the message is one line for the user."""
 
 
-class ColorSpace(NamedTuple):
-    model: str
-    depth: str
-    profile: str
-
-    @classmethod
-    def of(cls, thing: Any) -> "ColorSpace":
-        """The colour space of a Krita Node or Document."""
-        return cls(thing.colorModel(), thing.colorDepth(), thing.colorProfile())
-
-    @property
-    def direct(self) -> bool:
-        """Whether pixels in this space map onto ``pixels.Image`` without conversion."""
-        return self.model == DREAM_MODEL and self.depth in DIRECT_DEPTHS
+def direct(space: ColorSpace) -> bool:
+    """Whether pixels in ``space`` map onto ``pixels.Image`` without conversion."""
+    return space.model == DREAM_MODEL and space.depth in DIRECT_DEPTHS
 
 
 DREAM_SPACE = ColorSpace(DREAM_MODEL, DREAM_DEPTH, DREAM_PROFILE)
@@ -61,86 +51,95 @@ class Source:
     """What is dreamed on and where the result goes.
 
     ``parent``/``anchor``: the result layer is added to ``parent`` directly above ``anchor``.
-    ``selection``: Krita's selection object (None when nothing is selected), kept for the
+    ``selection``: the document's selection (None when nothing is selected), kept for the
     transparency mask. ``native``/``space``: the pixels as Krita gave them, in their own colour
     space. ``over_layers``: whether visible layers lie under the source in its group (the
-    composite of the rest shows through where the source is semi-transparent).
+    composite of the rest shows through where the source is semi-transparent). ``difference``:
+    the dream goes in as a difference layer (see ``apply``), the source being semi-transparent.
     """
 
     image: Image
     mask: Optional[Mask]
     bounds: Bounds
-    parent: Any
-    anchor: Any
-    selection: Any
+    parent: Layer
+    anchor: Layer
+    selection: Optional[Selection]
     native: bytes
     space: ColorSpace
     over_layers: bool = False
+    difference: bool = False
+
+    @property
+    def result(self) -> str:
+        """The form the engine sends the dream in (``dreamlayer.protocol``): the difference layer
+        itself where the engine sees the document's own samples, else the pure dream."""
+        return DIFFERENCE if self.difference and direct(self.space) else LAYER
 
 
-def canvas(document: Any) -> Bounds:
+def canvas(document: Document) -> Bounds:
     """The whole canvas: the dialog can invert or feather the selection, which reaches beyond its box."""
-    bounds = Bounds(0, 0, document.width(), document.height())
+    bounds = document.bounds
     if bounds.empty:
         raise KritaAdapterError("The image is empty.")
     return bounds
 
 
-def source_layer(document: Any) -> Any:
+def source_layer(document: Document) -> Layer:
     """The layer to dream on: the active node, or the layer a selected mask belongs to."""
-    node = document.activeNode()
-    while node is not None and node.type().endswith("mask"):
-        node = node.parentNode()
-    if node is None or not node.type():
+    layer = document.active_layer()
+    while layer is not None and layer.is_mask:
+        layer = layer.parent()
+    if layer is None or not layer.kind:
         raise KritaAdapterError("Select a layer to dream on.")
-    return node
+    return layer
 
 
-def top_layer(document: Any) -> Any:
+def top_layer(document: Document) -> Layer:
     """The topmost layer of the document (skipping the global selection's mask)."""
-    layers = [node for node in document.topLevelNodes() if not node.type().endswith("mask")]
+    layers = document.top_layers()
     if not layers:
         raise KritaAdapterError("The document has no layers.")
     return layers[-1]
 
 
-def read_source(app: Any, document: Any, composite: bool = False) -> Source:
+def read_source(app: Application, document: Document, composite: bool = False) -> Source:
     """Read the active layer (or the visible composite) and the selection of ``document``."""
-    document.waitForDone()
+    document.wait()
     selection = document.selection()
-    if selection is not None and (selection.width() <= 0 or selection.height() <= 0):
+    if selection is not None and selection.empty:
         raise KritaAdapterError(EMPTY_SELECTION)
     bounds = canvas(document)
     if composite:
         anchor = top_layer(document)
-        data = bytes(document.pixelData(bounds.x, bounds.y, bounds.width, bounds.height))
-        space = ColorSpace.of(document)
+        data, space = document.pixels(bounds), document.space
     else:
         anchor = source_layer(document)
-        read = anchor.pixelData if anchor.type() in LAYER_TYPES_WITH_PIXELS else anchor.projectionPixelData
-        data = bytes(read(bounds.x, bounds.y, bounds.width, bounds.height))
-        space = ColorSpace.of(anchor)
+        data, space = anchor.pixels(bounds), anchor.space
     mask = None
     if selection is not None:
-        mask = Mask(bounds.width, bounds.height,
-                    bytes(selection.pixelData(bounds.x, bounds.y, bounds.width, bounds.height)))
+        mask = Mask(bounds.width, bounds.height, selection.pixels(bounds))
         if not mask.data.strip(b"\0"):
             raise KritaAdapterError(EMPTY_SELECTION)
     image = to_image(app, data, bounds, space)
-    return Source(image, mask, bounds, anchor.parentNode(), anchor, selection, data, space,
-                  not composite and _over_layers(anchor))
+    difference = space == document.space and space.model in DIFFERENCE_MODELS \
+        and space.depth in CHANNEL_TYPES and has_partial_alpha(image)
+    parent = anchor.parent()
+    if parent is None:
+        raise KritaAdapterError("Select a layer to dream on.")
+    return Source(image, mask, bounds, parent, anchor, selection, data, space,
+                  not composite and _over_layers(parent, anchor), difference)
 
 
-def _over_layers(node: Any) -> bool:
-    """Whether a visible layer lies below ``node`` in its group."""
-    siblings = node.parentNode().childNodes()
-    below = siblings[:[sibling.uniqueId() for sibling in siblings].index(node.uniqueId())]
-    return any(sibling.visible() and not sibling.type().endswith("mask") for sibling in below)
+def _over_layers(parent: Layer, layer: Layer) -> bool:
+    """Whether a visible layer lies below ``layer`` in its group."""
+    siblings = parent.children()
+    below = siblings[:siblings.index(layer)]
+    return any(sibling.visible and not sibling.is_mask for sibling in below)
 
 
-def to_image(app: Any, data: bytes, bounds: Bounds, space: ColorSpace) -> Image:
+def to_image(app: Application, data: bytes, bounds: Bounds, space: ColorSpace) -> Image:
     """Krita pixel bytes in ``space`` -> straight RGBA ``Image`` (8 or 16 bit)."""
-    if not space.direct:
+    if not direct(space):
         data = convert(app, data, bounds, space, DREAM_SPACE)
         space = DREAM_SPACE
     depth = DIRECT_DEPTHS[space.depth]
@@ -150,39 +149,36 @@ def to_image(app: Any, data: bytes, bounds: Bounds, space: ColorSpace) -> Image:
     return Image(bounds.width, bounds.height, swap_red_blue(data, depth), depth)
 
 
-def from_image(app: Any, image: Image, bounds: Bounds, space: ColorSpace) -> bytes:
+def from_image(app: Application, image: Image, bounds: Bounds, space: ColorSpace) -> bytes:
     """Straight RGBA ``Image`` -> Krita pixel bytes in ``space``."""
-    if space.direct and DIRECT_DEPTHS[space.depth] == image.depth:
+    if direct(space) and DIRECT_DEPTHS[space.depth] == image.depth:
         return swap_red_blue(image.data, image.depth)
     native = ColorSpace(DREAM_MODEL, "U8" if image.depth == 8 else "U16", DREAM_PROFILE)
     return convert(app, swap_red_blue(image.data, image.depth), bounds, native, space)
 
 
-def write_pixels(app: Any, node: Any, image: Image, bounds: Bounds) -> None:
-    """Put ``image`` into ``node`` at ``bounds``, converted to the node's colour space."""
-    data = from_image(app, image, bounds, ColorSpace.of(node))
-    node.setPixelData(QByteArray(data), bounds.x, bounds.y, bounds.width, bounds.height)
+def write_pixels(app: Application, layer: Layer, image: Image, bounds: Bounds) -> None:
+    """Put ``image`` into ``layer`` at ``bounds``, converted to the layer's colour space."""
+    layer.set_pixels(from_image(app, image, bounds, layer.space), bounds)
 
 
-def convert(app: Any, data: bytes, bounds: Bounds, source: ColorSpace, target: ColorSpace) -> bytes:
+def convert(app: Application, data: bytes, bounds: Bounds, source: ColorSpace, target: ColorSpace) -> bytes:
     """Convert raw pixels between colour spaces in a throwaway document.
 
     Krita records a colour-space conversion as an undoable command of the layer's
     document, so it happens in a document of its own that is closed straight after.
     """
-    width, height = bounds.width, bounds.height
-    scratch = app.createDocument(width, height, "dreamlayer conversion", source.model, source.depth,
-                                 source.profile, 72.0)
+    scratch = app.new_document(bounds.width, bounds.height, "dreamlayer conversion", source)
     if scratch is None:
         raise KritaAdapterError(f"Krita cannot work in {source.model} {source.depth} ({source.profile}).")
     try:
-        layer = scratch.topLevelNodes()[0]
-        layer.setPixelData(QByteArray(data), 0, 0, width, height)
-        if not layer.setColorSpace(target.model, target.depth, target.profile):
+        whole = scratch.bounds
+        layer = scratch.top_layers()[0]
+        layer.set_pixels(data, whole)
+        if not layer.set_color_space(target):
             raise KritaAdapterError(f"Krita could not convert {source.model} {source.depth} to "
                                     f"{target.model} {target.depth}.")
-        scratch.waitForDone()
-        return bytes(layer.pixelData(0, 0, width, height))
+        scratch.wait()
+        return layer.pixels(whole)
     finally:
-        scratch.setModified(False)
-        scratch.close()
+        scratch.discard()

@@ -3,7 +3,10 @@
 The dialog returns the mask the engine blended the dream with (the selection, inverted or
 feathered as the painter asked). The layer holds the pure dream and a transparency mask
 holding that mask mixes it in, so soft edges stay soft and the painter can repaint the mask.
-A dream without a mask (no selection, or not used) is a layer without one.
+A dream without a mask (no selection, or not used) is a layer without one. The engine sends the
+layer's pixels as they go in (``Source.result``: the pure dream, or the difference layer below),
+so nothing here loops over pixels; only a greyscale layer's difference layer is made here, in its
+own grey, which the engine never sees.
 
 A source with semi-transparent pixels cannot take a plain layer over it: the dream, keeping the
 source's alpha, would sit over the still-visible source and the coverage would compound
@@ -44,16 +47,17 @@ import time
 from array import array
 from typing import Any, Callable, Generator, Optional
 
-from PyQt5.QtCore import QByteArray, QTimer
+from PyQt5.QtCore import QTimer
 
 from dreamlayer.pixels import Image, Mask
-from dreamlayer.plugin.krita.adapter import ColorSpace, KritaAdapterError, Source, from_image, write_pixels
-from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, has_partial_alpha, linear_light_layer, unblend
+from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, from_image, write_pixels
+from dreamlayer.plugin.krita.host import Application, Document, Layer
+from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, linear_light_layer, swap_red_blue
+from dreamlayer.protocol import DIFFERENCE
 
 MASK_NAME = "Dream mask"
 MASK_ACTION = "add_new_transparency_mask"
 DIFFERENCE_MODE = "linear light"  # Krita's id of the Linear Light blending mode
-DIFFERENCE_MODELS = {"RGBA", "GRAYA"}  # where it was measured to hold; in CMYK it is 44 levels off in Krita 5.1.5
 POLL_MS = 50
 WAIT_SECONDS = 10.0
 
@@ -85,117 +89,100 @@ def wait_for(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> Ge
     return True
 
 
-def apply_dream(app: Any, document: Any, source: Source, dreamed: Image, mask: Optional[Mask], name: str) -> Steps:
+def apply_dream(app: Application, document: Document, source: Source, dreamed: Image, mask: Optional[Mask],
+                name: str) -> Steps:
     """Add the dream as a layer named ``name`` (made unique) above the source, masked by ``mask`` (the mask the
-    dream was blended with; None when it dreamed everywhere); the steps end with the new layer."""
+    dream was blended with; None when it dreamed everywhere); the steps end with the new ``Layer``.
+
+    ``dreamed`` is in the form ``source.result`` (the engine's: the pure dream, or the difference layer),
+    so the pixels only change byte order or colour space here."""
     size = (source.bounds.width, source.bounds.height)
     if (dreamed.width, dreamed.height) != size:
         raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
     if mask is not None and ((mask.width, mask.height) != size or source.selection is None):
         raise KritaAdapterError("The dream's mask does not fit the selection of the picture it was made from.")
-    layer = document.createNode(unique_name(document, name), "paintlayer")
-    pure = dreamed if mask is None else unblend(source.image, dreamed, mask)
-    if not _write_difference(app, layer, source, pure):
-        write_pixels(app, layer, pure, source.bounds)
-    source.parent.addChildNode(layer, source.anchor)
-    document.waitForDone()
+    layer = document.new_paint_layer(unique_name(document, name))
+    if source.difference:
+        _write_difference(app, layer, source, dreamed)
+    else:
+        write_pixels(app, layer, dreamed, source.bounds)
+    source.parent.add(layer, source.anchor)
+    document.wait()
     if mask is not None:
         yield from _add_mask(app, document, layer, source, mask)
         layer = yield from _as_one_step(app, document, source, layer)
-    yield from wait_for(lambda: _activate(document, layer), 2.0)
-    document.refreshProjection()
+    yield from wait_for(lambda: document.activate(layer), 2.0)
+    document.refresh()
     return layer
 
 
-def unique_name(document: Any, name: str) -> str:
+def unique_name(document: Document, name: str) -> str:
     """``name``, or ``name (2)``, ``(3)``... if the document already has a node of that name:
     two dreams with the same settings stay two layers a painter can tell apart."""
     taken, count = name, 1
-    while document.nodeByName(taken) is not None:
+    while document.has_layer_named(taken):
         count += 1
         taken = f"{name} ({count})"
     return taken
 
 
-def _write_difference(app: Any, layer: Any, source: Source, dream: Image) -> bool:
-    """Make ``layer`` the difference layer for a semi-transparent source (see the module's
-    docstring); False, leaving it untouched, where a plain layer is right or the depth is not handled."""
-    space = ColorSpace.of(layer)
-    if space != source.space or space.model not in DIFFERENCE_MODELS or space.depth not in CHANNEL_TYPES \
-            or not has_partial_alpha(source.image):
-        return False
+def _write_difference(app: Application, layer: Layer, source: Source, dreamed: Image) -> None:
+    """Make ``layer`` the difference layer for a semi-transparent source (see the module's docstring):
+    as the engine sent it, or made here from the pure dream where the engine cannot see the layer's
+    own samples (greyscale)."""
     bounds = source.bounds
-    channels = len(source.native) // (bounds.width * bounds.height * array(CHANNEL_TYPES[space.depth][0]).itemsize)
-    pixels = linear_light_layer(source.native, from_image(app, dream, bounds, space), space.depth, channels,
-                                by_alpha=source.over_layers)
-    layer.setPixelData(QByteArray(pixels), bounds.x, bounds.y, bounds.width, bounds.height)
-    layer.setBlendingMode(DIFFERENCE_MODE)
-    layer.setInheritAlpha(True)
-    return True
-
-
-def _masks(layer: Any) -> list:
-    return [node for node in layer.childNodes() if node.type() == "transparencymask"]
-
-
-def _add_mask(app: Any, document: Any, layer: Any, source: Source, mask: Mask) -> Steps:
-    """Give ``layer`` a transparency mask holding ``mask``."""
-    if hasattr(document, "createTransparencyMask"):
-        node = document.createTransparencyMask(MASK_NAME)
-        node.setSelection(source.selection.duplicate())  # a copy: its pixels are overwritten below
-        layer.addChildNode(node, None)
-        document.waitForDone()
+    if source.result == DIFFERENCE:
+        pixels = swap_red_blue(dreamed.data, dreamed.depth)
     else:
-        if not (yield from wait_for(lambda: _activate(document, layer))):
+        space = source.space
+        channels = len(source.native) // (bounds.width * bounds.height * array(CHANNEL_TYPES[space.depth][0]).itemsize)
+        pixels = linear_light_layer(source.native, from_image(app, dreamed, bounds, space), space.depth, channels,
+                                    by_alpha=source.over_layers)
+    layer.set_pixels(pixels, bounds)
+    layer.blend(DIFFERENCE_MODE, inherit_alpha=True)
+
+
+def _add_mask(app: Application, document: Document, layer: Layer, source: Source, mask: Mask) -> Steps:
+    """Give ``layer`` a transparency mask holding ``mask``."""
+    made = document.new_transparency_mask(MASK_NAME)
+    if made is not None and source.selection is not None:  # Krita 5.2+
+        made.mask_with(source.selection.copy())  # a copy: its pixels are overwritten below
+        layer.add(made)
+        document.wait()
+    else:
+        if not (yield from wait_for(lambda: document.activate(layer))):
             raise KritaAdapterError("Krita did not make the new layer active.")
-        app.action(MASK_ACTION).trigger()
-        if not (yield from wait_for(lambda: bool(_masks(layer)))):
+        app.trigger(MASK_ACTION)
+        if not (yield from wait_for(lambda: bool(layer.masks()))):
             raise KritaAdapterError("Krita did not add the transparency mask.")
-    node = _masks(layer)[0]
-    node.setName(MASK_NAME)
-    bounds = source.bounds
-    node.setPixelData(QByteArray(mask.data), bounds.x, bounds.y, bounds.width, bounds.height)
-    document.waitForDone()
+    node = layer.masks()[0]
+    node.name = MASK_NAME
+    node.set_pixels(mask.data, source.bounds)
+    document.wait()
 
 
-def _activate(document: Any, layer: Any) -> bool:
-    """Ask for ``layer`` to be active; asked again until the view has caught up with the new node."""
-    if _same(document.activeNode(), layer):
-        return True
-    document.setActiveNode(layer)
-    return False
-
-
-def _same(node: Any, other: Any) -> bool:
-    return node is not None and node.uniqueId() == other.uniqueId()
-
-
-def _contains(parent: Any, layer: Any) -> bool:
-    return any(_same(child, layer) for child in parent.childNodes())
-
-
-def _undo(app: Any, document: Any, done: Callable[[], bool]) -> Steps:
+def _undo(app: Application, document: Document, done: Callable[[], bool]) -> Steps:
     """Undo once, after Krita has finished (and recorded) what it was doing."""
-    document.waitForDone()
+    document.wait()
     yield POLL_MS
-    document.waitForDone()
-    app.action("edit_undo").trigger()
-    document.waitForDone()
+    document.wait()
+    app.trigger("edit_undo")
+    document.wait()
     return (yield from wait_for(done))
 
 
-def _as_one_step(app: Any, document: Any, source: Source, layer: Any) -> Steps:
+def _as_one_step(app: Application, document: Document, source: Source, layer: Layer) -> Steps:
     """Replace the two commands (add layer, add mask) by one that adds both."""
-    copy = layer.duplicate()
-    if not _masks(copy):
+    copy = layer.copy()
+    if not copy.masks():
         return layer
-    if not (yield from _undo(app, document, lambda: not _masks(layer))):
+    if not (yield from _undo(app, document, lambda: not layer.masks())):
         return layer
-    if not (yield from _undo(app, document, lambda: not _contains(source.parent, layer))):
-        app.action("edit_redo").trigger()
-        document.waitForDone()
-        yield from wait_for(lambda: bool(_masks(layer)))
+    if not (yield from _undo(app, document, lambda: layer not in source.parent.children())):
+        app.trigger("edit_redo")
+        document.wait()
+        yield from wait_for(lambda: bool(layer.masks()))
         return layer
-    source.parent.addChildNode(copy, source.anchor)
-    document.waitForDone()
+    source.parent.add(copy, source.anchor)
+    document.wait()
     return copy

@@ -14,6 +14,7 @@ from PyQt5.QtWidgets import QMessageBox, QWidget
 from dreamlayer.plugin.krita.apply import run_steps
 from dreamlayer.plugin.krita.command import dream_on_document
 from dreamlayer.plugin.krita.config import engine_python
+from dreamlayer.plugin.krita.host import Application, Document
 
 DREAM_ACTION = "dreamlayer_dream"
 VISIBLE_ACTION = "dreamlayer_dream_visible"
@@ -64,7 +65,7 @@ class DreamExtension(Extension):
             QMessageBox.information(parent, TITLE, "Open an image to dream on first.")
             return
         try:
-            steps = dream_on_document(app, document, engine_python(self._plugin_dir),
+            steps = dream_on_document(Application(app), Document(document), engine_python(self._plugin_dir),
                                       composite=self._use_visible(), parent=parent)
         except (ValueError, OSError) as error:
             QMessageBox.warning(parent, TITLE, str(error))

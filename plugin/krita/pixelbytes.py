@@ -7,13 +7,9 @@ byte strings keeps the swaps in C, which matters for multi-megapixel layers.
 from __future__ import annotations
 
 import operator
-import re
-import sys
 from array import array
 
-from dreamlayer.pixels import Image, Mask
-
-_SOFT = re.compile(rb"[\x01-\xfe]+")
+from dreamlayer.pixels import Image
 
 
 def swap_red_blue(data: bytes, depth: int) -> bytes:
@@ -27,54 +23,16 @@ def swap_red_blue(data: bytes, depth: int) -> bytes:
     return bytes(out)
 
 
-def _samples(image: Image) -> array:
-    values = array("B" if image.depth == 8 else "H", image.data)
-    if image.depth == 16 and sys.byteorder != "little":
-        values.byteswap()
-    return values
-
-
-def _pack(values: array, like: Image) -> Image:
-    if like.depth == 16 and sys.byteorder != "little":
-        values.byteswap()
-    return Image(like.width, like.height, values.tobytes(), like.depth)
-
-
-def unblend(source: Image, blended: Image, mask: Mask) -> Image:
-    """The layer that, shown through ``mask`` over ``source``, looks exactly like ``blended``.
-
-    The engine already mixed the dream with the source by the mask; a transparency mask
-    holding the same mask would mix it again, so soft edges would come out twice
-    as faint. Where the mask is partial the mix is undone: ``s + (b - s) / m``. Fully
-    selected and unselected pixels are taken from ``blended`` as they are.
-    """
-    if (source.width, source.height, source.depth) != (blended.width, blended.height, blended.depth):
-        raise ValueError("source and dream differ in size or depth")
-    if (mask.width, mask.height) != (source.width, source.height):
-        raise ValueError("the mask and the image differ in size")
-    top = (1 << blended.depth) - 1
-    src, out = _samples(source), _samples(blended)
-    for run in _SOFT.finditer(mask.data):
-        for pixel in range(run.start(), run.end()):
-            weight = mask.data[pixel]
-            for sample in range(4 * pixel, 4 * pixel + 3):
-                base = src[sample]
-                value = base + ((out[sample] - base) * 255 * 2 + weight) // (2 * weight)
-                out[sample] = 0 if value < 0 else top if value > top else value
-    return _pack(out, blended)
-
-
-
 # Krita's integer channel types (as ``Node.colorDepth`` names them) as array typecodes and their full value.
 CHANNEL_TYPES = {"U8": ("B", 255), "U16": ("H", 65535)}
 
 
 def has_partial_alpha(image: Image) -> bool:
-    """Whether some pixel is neither fully transparent nor opaque."""
+    """Whether some pixel is neither fully transparent nor opaque (whole-buffer byte operations)."""
     if image.depth == 8:
         return bool(image.data[3::4].translate(None, b"\x00\xff"))
-    alpha = _samples(image)[3::4]
-    return any(0 < value < 65535 for value in alpha)
+    low, high = image.data[6::8], image.data[7::8]  # 0x0000 and 0xffff are the only whole values
+    return bool(high.translate(None, b"\x00\xff")) or low != high
 
 
 def linear_light_layer(below: bytes, above: bytes, depth: str, channels: int, by_alpha: bool) -> bytes:
@@ -85,7 +43,10 @@ def linear_light_layer(below: bytes, above: bytes, depth: str, channels: int, by
     A semi-transparent ``below`` of alpha ``a`` over opaque layers shows ``a`` of its colour, so the
     change is scaled by ``a`` when ``by_alpha``; over nothing its colour shows whole (``by_alpha``
     False). Zero change is the middle value; in 8 bits only odd changes exist, so pixels may be off
-    by one level. Whole-buffer ``map`` passes (no numpy in Krita's Python) keep it to a few seconds a megapixel.
+    by one level. Whole-buffer ``map`` passes (no numpy in Krita's Python) keep it to a few seconds a
+    megapixel. The engine makes this layer itself (``dreamlayer.engine.wire.difference_layer``) where it
+    sees the document's own samples (RGBA, 8 or 16 bit); this is for greyscale layers, whose samples
+    it sees only converted to RGB.
     """
     code, unit = CHANNEL_TYPES[depth]
     s, d = array(code, below), array(code, above)

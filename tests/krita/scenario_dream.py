@@ -4,8 +4,10 @@ Parameters come from the environment (``DREAMLAYER_E2E_DIR`` holds ``in.png`` an
 ``results.json`` and screenshots; ``DREAMLAYER_E2E_STEPS``/``_PATTERN`` set the dialog).
 Every check is recorded by name in results.json for the pytest side to assert on.
 """
+import cProfile
 import json
 import os
+import pstats
 import subprocess
 import time
 
@@ -15,13 +17,28 @@ from PyQt5.QtWidgets import (QApplication, QCheckBox, QDoubleSpinBox, QMessageBo
                              QWidget)
 
 from dreamlayer.pixels import Bounds, Image, Mask
-from dreamlayer.plugin.krita.adapter import ColorSpace, from_image, read_source
-from dreamlayer.plugin.krita.apply import apply_dream
+from dreamlayer.plugin.krita import adapter, apply
+from dreamlayer.plugin.krita.host import Application, ColorSpace, Document
+from dreamlayer.plugin.krita.pixelbytes import linear_light_layer
 
 OUT = os.environ["DREAMLAYER_E2E_DIR"]
 STEPS = int(os.environ.get("DREAMLAYER_E2E_STEPS", "3"))
 PATTERN = float(os.environ.get("DREAMLAYER_E2E_PATTERN", "2"))
 ENGINE_WAIT = 240.0
+
+
+def read_source(app, document, composite=False):
+    return adapter.read_source(Application(app), Document(document), composite)
+
+
+def apply_dream(app, document, *args):
+    """The plugin's apply on Krita's own objects; the steps end with the new layer's node."""
+    layer = yield from apply.apply_dream(Application(app), Document(document), *args)
+    return layer.krita
+
+
+def from_image(app, *args):
+    return adapter.from_image(Application(app), *args)
 
 
 def shoot(name):
@@ -238,6 +255,70 @@ def synthetic_dream(image, mask):
             start = pixel * 4 * size
             data[start:start + 3 * size] = bytes(255 - value for value in image.data[start:start + 3 * size])
     return Image(image.width, image.height, bytes(data), image.depth)
+
+
+def engine_form(read, dream):
+    """``dream`` (the pure dream) in the form the plugin asks the engine for. No numpy in Krita's
+    Python: the difference layer comes from the same formula in pure Python (tests/test_worker.py
+    checks the engine's numpy version against it)."""
+    if read.result == "layer":
+        return dream
+    depth = "U8" if dream.depth == 8 else "U16"
+    return Image(dream.width, dream.height, linear_light_layer(read.image.data, dream.data, depth, 4, read.over_layers),
+                 dream.depth)
+
+
+def timed(steps, spent, profile):
+    """Drive ``steps`` like ``run_steps`` does, adding the seconds spent inside them (the plugin's
+    own code and the Krita calls it makes, not the pauses between) to ``spent``, profiled."""
+    while True:
+        began = time.perf_counter()
+        profile.enable()
+        try:
+            pause = next(steps)
+        except StopIteration as stopped:
+            return stopped.value
+        finally:
+            profile.disable()
+            spent.append(time.perf_counter() - began)
+        yield pause
+
+
+def apply_time(results):
+    """A 1024x768 dream in a selection soft all over, applied as the dialog hands it over: the seconds
+    Krita's UI thread spends in the plugin's steps, and in its Python alone (recorded, not asserted:
+    the machine is shared; apply-profile-*.txt has the breakdown)."""
+    app = Krita.instance()
+    width, height = 1024, 768
+    for label, alpha in (("opaque", 255), ("semi-transparent", 128)):
+        document = yield from open_document(app, f"timing {label}", width, height)
+        source = layers(document)[0]
+        pixels = bytearray(bytes(range(256)) * (width * height * 4 // 256))
+        pixels[3::4] = bytes([alpha]) * (width * height)
+        source.setPixelData(QByteArray(bytes(pixels)), 0, 0, width, height)
+        selection = Selection()  # soft everywhere: a ramp from 0 on the left to 255 on the right
+        selection.setPixelData(QByteArray(bytes(x * 255 // (width - 1) for x in range(width)) * height), 0, 0,
+                               width, height)
+        document.setSelection(selection)
+        document.setActiveNode(source)
+        yield 300
+        read = read_source(app, document)
+        dream = bytearray(read.image.data.translate(bytes(range(255, -1, -1))))
+        dream[3::4] = read.image.data[3::4]
+        handed = engine_form(read, Image(width, height, bytes(dream), 8))
+        spent, profile = [], cProfile.Profile()
+        began = time.perf_counter()
+        layer = yield from timed(apply_dream(app, document, read, handed, read.mask, "Dream timing"), spent, profile)
+        with open(os.path.join(OUT, f"apply-profile-{label}.txt"), "w", encoding="utf-8") as handle:
+            stats = pstats.Stats(profile, stream=handle)
+            stats.sort_stats("tottime").print_stats(25)
+        own = sum(entry[2] for (path, _, _), entry in stats.stats.items() if path != "~")  # not Krita's calls
+        results.timings[f"apply 1024x768 soft mask {label}: plugin Python s"] = round(own, 4)
+        results.timings[f"apply 1024x768 soft mask {label} ({read.result}): plugin s"] = round(sum(spent), 3)
+        results.timings[f"apply 1024x768 soft mask {label}: wall s"] = round(time.perf_counter() - began, 3)
+        results.check(f"timing {label}: the layer is masked", [c.type() for c in layer.childNodes()] ==
+                      ["transparencymask"])
+        yield from close_unsaved(document)
 
 
 def open_document(app, name, width, height, model="RGBA", depth="U8"):
@@ -493,7 +574,7 @@ def semi_transparent(results):
         glaze_before, glaze_properties = all_pixels(glaze, document), properties(glaze)
         read = read_source(app, document)
         dreamed = synthetic_dream(read.image, read.mask)
-        layer = yield from apply_dream(app, document, read, dreamed, read.mask, "Dream glaze")
+        layer = yield from apply_dream(app, document, read, engine_form(read, dreamed), read.mask, "Dream glaze")
         yield 300
         shown = composite(document)
         if (model, depth) == ("RGBA", "U8"):
@@ -510,7 +591,7 @@ def semi_transparent(results):
             plain_shown = yield from plain_layer_composite(app, document, glaze, read, dreamed)
             unchanged = {"plain layer (before the fix)": (yield from plain_layer_composite(app, document, glaze, read,
                                                                                             read.image))}
-            yield from apply_dream(app, document, read, read.image, read.mask, "Dream of nothing")
+            yield from apply_dream(app, document, read, engine_form(read, read.image), read.mask, "Dream of nothing")
             yield 300
             unchanged["result"] = composite(document)
             app.action("edit_undo").trigger()
@@ -562,6 +643,7 @@ def main(driver):
         yield from dream_through_menu(results, document, source, other)
         yield from emptied_selection(results)
         yield from semi_transparent(results)
+        yield from apply_time(results)
         if os.environ.get("DREAMLAYER_E2E_COLOUR_SPACES", "1") == "1":
             yield from colour_spaces(results)
             yield from visible_composite(results)

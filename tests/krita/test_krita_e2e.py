@@ -37,7 +37,8 @@ SELECTION = ["without a selection the dialog opened and was cancelled",
 SEMI_TRANSPARENT = [f"semi-transparent {space}: {check}" for space in ("RGBA/U8", "RGBA/U16", "GRAYA/U16")
                     for check in ("source pixels and properties unchanged", "the dream layer is masked",
                                   "one undo restores", "the composite is the dream of the layer")]
-SEMI_TRANSPARENT += ["semi-transparent: a plain layer would not do (control)"]
+SEMI_TRANSPARENT += ["semi-transparent: a plain layer would not do (control)",
+                     "timing opaque: the layer is masked", "timing semi-transparent: the layer is masked"]
 SPACES = [f"{space}: {check}" for space in ("RGBA/U16", "RGBA/F32", "CMYKA/U8", "GRAYA/U16", "LABA/U8")
           for check in ("dream applied", "source unchanged", "only the selection changed", "one undo restores")]
 SPACES += ["visible: the composite is read", "visible: the layer goes on top", "visible: only the selection changed"]

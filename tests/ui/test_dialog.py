@@ -15,6 +15,7 @@ from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 from dreamlayer.ui import session
 from dreamlayer.ui.dialog import DreamDialog
 from dreamlayer.ui.presets import PresetStore
+from dreamlayer.ui.qimage import from_qimage
 from uihelpers import half_mask, photo, wait_for
 
 NAMES = ["model", "download", "layer", "mode", "channel", "classLabel", "guide", "guideBrowse", "steps", "patternSize",
@@ -165,6 +166,34 @@ def test_apply_reuses_a_full_size_preview_of_the_same_settings(make_dialog, engi
     dialog.apply_button.click()
     assert dialog.result() == DreamDialog.Accepted and dialog.outcome.image is previewed
     assert dialog.outcome.mask == half_mask(96, 64)
+
+
+@pytest.mark.parametrize("full_size", [True, False], ids=["reused preview", "full-size Apply"])
+def test_an_editor_that_masks_its_layer_gets_the_pure_dream_and_the_pane_shows_the_blend(make_dialog, engine,
+                                                                                       full_size):
+    size = (96, 64) if full_size else (600, 200)
+    image, mask = photo(*size), half_mask(*size)
+    dialog = make_dialog(image, mask, engine=engine, result="layer")
+    _ready(dialog)
+    _quick(dialog, steps=1)
+    dialog.mask_box.feather.setValue(6)
+    dialog.preview_button.click()
+    wait_for(lambda: dialog._run is None and dialog._finished_preview is not None)
+    _, previewed, used = dialog._finished_preview
+    shown = from_qimage(dialog.pane.after)
+    assert shown.width == dialog.preview_source.width
+    dialog.apply_button.click()
+    wait_for(lambda: dialog.result() == DreamDialog.Accepted)
+    outcome = dialog.outcome
+    assert outcome.result == "layer" and (outcome.image is previewed) == full_size
+    soft = [pixel for pixel, weight in enumerate(outcome.mask.data) if 40 < weight < 215]
+    assert soft and all(image.data[4 * p + 3] == outcome.image.data[4 * p + 3] for p in soft)
+    if full_size:  # the preview was the dream at full size: the pane shows it mixed in, the outcome unmixed
+        def change(picture, pixels):
+            return sum(abs(picture.data[4 * p + c] - image.data[4 * p + c]) for p in pixels for c in range(3))
+
+        assert change(outcome.image, soft) > 1.5 * change(shown, soft) > 0
+        assert used == outcome.mask
 
 
 def test_stop_cancels_and_leaves_nothing_applied(make_dialog, engine):
