@@ -115,6 +115,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator, Optional
 
 from dreamlayer.pixels import Image, Mask
+from dreamlayer.settings import DreamSettings, number_problem
 
 PROTOCOL_VERSION = 2
 BLENDED, LAYER, DIFFERENCE = "blended", "layer", "difference"
@@ -299,3 +300,69 @@ def mask_from(message: Message, key: str = "mask") -> Optional[Mask]:
         return Mask(int(spec["width"]), int(spec["height"]), _blob(message, spec))
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"{message.type} has a bad {key}: {exc}") from None
+
+
+MAX_FEATHER = 1000.0  # px; far beyond any selection's soft edge
+
+
+@dataclass(frozen=True)
+class DreamOptions:
+    """A dream request's body besides its pixels, typed for both ends: the editor builds it and
+    sends :meth:`fields`, the engine reads it back with :meth:`from_fields`, checked."""
+
+    settings: DreamSettings
+    invert: bool = False  # the mask, that is; it travels inside the mask field
+    feather: float = 0.0  # px
+    preview_size: int = PREVIEW_SIZE
+    preview_seconds: float = PREVIEW_SECONDS
+    preview_of: Optional[int] = None  # the full picture's longer side when the image is a reduced copy
+    result: str = BLENDED  # the form of the result image: one of RESULT_FORMS
+    by_alpha: bool = False  # a difference layer's change is scaled by the source's alpha
+    blended_too: bool = False  # also send the blended picture (for the dialog to show)
+
+    def fields(self) -> dict[str, Any]:
+        """The request's fields, without the image and the mask's pixels."""
+        fields: dict[str, Any] = {"settings": self.settings.to_dict(), "preview_size": self.preview_size,
+                                  "preview_seconds": self.preview_seconds}
+        if self.preview_of is not None:
+            fields["preview_of"] = self.preview_of
+        if self.result != BLENDED:
+            fields.update(result=self.result, by_alpha=self.by_alpha, blended_too=self.blended_too)
+        return fields
+
+    def mask_options(self) -> dict[str, Any]:
+        return {"invert": self.invert, "feather": self.feather}
+
+    @classmethod
+    def from_fields(cls, message: Message) -> DreamOptions:
+        """The options of a dream request; ValueError with one line for the first bad field."""
+        data = message.get("settings") or {}
+        if not isinstance(data, dict):
+            raise ValueError("dream settings must be an object")
+        try:
+            settings = DreamSettings.from_dict(data)
+        except TypeError as exc:
+            raise ValueError(f"bad dream settings: {exc}") from None
+        problems = settings.problems()
+        if problems:
+            raise ValueError(f"bad dream settings: {problems[0]}")
+        mask = message.get("mask") or {}
+        result = message.get("result") or BLENDED
+        if result not in RESULT_FORMS:
+            raise ValueError(f"unknown result form {result!r}; expected one of {', '.join(RESULT_FORMS)}")
+        preview_of = message.get("preview_of")
+        return cls(settings=settings, invert=bool(mask.get("invert")),
+                   feather=_number(mask.get("feather") or 0, "feather", 0.0, MAX_FEATHER),
+                   preview_size=int(_number(message.get("preview_size") or PREVIEW_SIZE, "preview size", 1, 65536)),
+                   preview_seconds=_number(message.get("preview_seconds") or PREVIEW_SECONDS, "preview seconds",
+                                           0.0, 3600.0),
+                   preview_of=None if preview_of is None else int(_number(preview_of, "preview_of", 1, 1 << 20)),
+                   result=result, by_alpha=bool(message.get("by_alpha")),
+                   blended_too=bool(message.get("blended_too")))
+
+
+def _number(value: Any, name: str, low: float, high: float) -> float:
+    problem = number_problem(name, value, low, high)
+    if problem:
+        raise ValueError(problem)
+    return float(value)

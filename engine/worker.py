@@ -242,8 +242,9 @@ class Worker:
             now = time.monotonic()
             blobs: list[bytes] = []
             fields: dict[str, Any] = {}
-            if now - last_preview[0] >= request.preview_every:
-                fields["preview"] = protocol.image_field(preview_image(p.preview(), request.preview_size), blobs)
+            if now - last_preview[0] >= request.options.preview_seconds:
+                picture = preview_image(p.preview(), request.options.preview_size)
+                fields["preview"] = protocol.image_field(picture, blobs)
                 last_preview[0] = time.monotonic()
             self.out.send("progress", blobs, id=job.id, step=p.step, total=p.total, octave=p.octave,
                           octaves=p.octaves, objective=_finite(p.objective), elapsed=_finite(p.elapsed),
@@ -252,14 +253,14 @@ class Worker:
 
         log.info("dream %s: %dx%d, %s", job.id, image.width, image.height, settings)
         result = self._dream(image_to_float(image), settings, mask=weights, progress=on_progress,
-                             preview_of=request.preview_of, unmasked=request.result != protocol.BLENDED)
+                             preview_of=request.options.preview_of, unmasked=request.options.result != protocol.BLENDED)
         blobs: list[bytes] = []
         extra: dict[str, Any] = {}
-        if request.result != protocol.BLENDED and request.blended_too:
+        if request.options.result != protocol.BLENDED and request.options.blended_too:
             extra["blended"] = protocol.image_field(_result_image(request, result, protocol.BLENDED), blobs)
         self.out.send("result", blobs, id=job.id,
-                      image=protocol.image_field(_result_image(request, result, request.result), blobs),
-                      result=request.result,
+                      image=protocol.image_field(_result_image(request, result, request.options.result), blobs),
+                      result=request.options.result,
                       mask=None if request.mask is None else protocol.mask_field(request.mask, blobs),
                       objective_before=_finite(result.objective_before),
                       objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
@@ -277,7 +278,7 @@ def _result_image(request: DreamRequest, result: Any, form: str) -> Image:
     else:
         dream = result.image if result.unmasked is None else result.unmasked
         data = float_to_bytes(dream, image) if form == protocol.LAYER else \
-            difference_layer(image, dream, request.by_alpha)
+            difference_layer(image, dream, request.options.by_alpha)
     return Image(image.width, image.height, data, image.depth)
 
 

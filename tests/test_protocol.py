@@ -137,3 +137,30 @@ def test_a_big_claimed_blob_is_read_as_it_arrives():
     with pytest.raises(ProtocolError, match="stream ended inside a frame"):
         protocol.read_message(stream)
     assert max(reads) <= 64 << 20
+
+
+def test_dream_options_read_back_as_sent():
+    from dreamlayer.protocol import LAYER, DreamOptions, Message
+    from dreamlayer.settings import DreamSettings
+
+    sent = DreamOptions(DreamSettings(steps=3, pattern_size=2.0, seed=9), invert=True, feather=2.5, preview_size=256,
+                        preview_seconds=1.5, preview_of=4000, result=LAYER, by_alpha=True, blended_too=True)
+    fields = sent.fields()
+    fields["mask"] = sent.mask_options()
+    assert DreamOptions.from_fields(Message("dream", fields)) == sent
+    plain = DreamOptions(DreamSettings())
+    assert DreamOptions.from_fields(Message("dream", plain.fields())) == plain
+
+
+@pytest.mark.parametrize("fields, message", [
+    ({"settings": [1]}, "settings must be an object"),
+    ({"settings": {"steps": -1}}, "steps must be at least 0"),
+    ({"settings": {}, "result": "jpeg"}, "unknown result form 'jpeg'"),
+    ({"settings": {}, "preview_of": 1.5}, "whole number"),
+    ({"settings": {}, "mask": {"feather": 1e9}}, "feather must be at most"),
+])
+def test_bad_dream_options_are_one_line_errors(fields, message):
+    from dreamlayer.protocol import DreamOptions, Message
+
+    with pytest.raises(ValueError, match=message):
+        DreamOptions.from_fields(Message("dream", fields))

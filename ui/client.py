@@ -174,15 +174,14 @@ class EngineClient(QObject):
         ``preview_of``: the longer side of the full picture when ``image`` is a reduced copy of it.
         ``result``, ``by_alpha``, ``blended_too``: the form of the result image (``dreamlayer.protocol``).
         """
+        options = protocol.DreamOptions(settings, invert=invert, feather=feather, preview_size=preview_size,
+                                        preview_of=preview_of, result=result, by_alpha=by_alpha,
+                                        blended_too=blended_too)
         blobs: list[bytes] = []
-        fields: dict[str, Any] = {"settings": settings.to_dict(), "image": protocol.image_field(image, blobs),
-                                  "preview_size": preview_size}
-        if preview_of is not None:
-            fields["preview_of"] = preview_of
-        if result != protocol.BLENDED:
-            fields.update(result=result, by_alpha=by_alpha, blended_too=blended_too)
+        fields = options.fields()
+        fields["image"] = protocol.image_field(image, blobs)
         if mask is not None:
-            fields["mask"] = dict(protocol.mask_field(mask, blobs), invert=invert, feather=feather)
+            fields["mask"] = dict(protocol.mask_field(mask, blobs), **options.mask_options())
         return self._send("dream", blobs, **fields)
 
     def cancel(self, dream_id: int) -> None:
