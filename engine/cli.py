@@ -176,8 +176,31 @@ def run_models_verify(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
+def _export_onnx_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export-onnx", help="write a model's gradient graph for ONNX Runtime",
+                       description="Write an ONNX graph that computes the objective and its gradient with respect "
+                                   "to the picture, so ONNX Runtime alone can dream with it (needs the onnx extra).")
+    p.add_argument("model", help="model name (see `dreamlayer models list`)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="the .onnx file to write")
+    p.add_argument("--up-to", metavar="LAYER", help="deepest layer in the graph (default: all; shallower is faster)")
+    force_argument(p)
+    p.set_defaults(func=run_export_onnx)
+
+
+def run_export_onnx(args: argparse.Namespace) -> int:
+    from .files import check_outputs
+    from .onnx_export import export_onnx
+
+    check_outputs([args.output], [], force=args.force)
+    layers = export_onnx(args.model, args.output, args.up_to)
+    print(f"{args.output}: {args.model} up to {layers[-1].name} ({len(layers)} layers), "
+          f"{args.output.stat().st_size / 2**20:.1f} MB")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the engine's subcommands to the root parser."""
     _dream_parser(sub)
     _layers_parser(sub)
     _models_parser(sub)
+    _export_onnx_parser(sub)

@@ -1,0 +1,166 @@
+"""Export a network's *gradient graph* to ONNX, so plain ONNX Runtime (no torch) can dream with it.
+
+ONNX Runtime cannot differentiate, so the graph computes the objective and its input gradient
+itself: the forward and backward are traced to core ATen ops with symbolic height and width
+(``make_fx``), then exported with ``torch.export`` and ``torch.onnx.export(dynamo=True)``.
+
+Inputs: ``image`` (1 x 3 x H x W, RGB in [0, 1]; the model's preprocessing is inside the graph)
+and, for each exported layer L, ``L.amplify`` (a scalar weight on the mean squared activation,
+dreamlayer's layer objective) and ``L.channels`` (one weight per channel on the channel's mean
+activation, dreamlayer's channel objective). Zeros switch a term off, so one file serves every
+weighted sum of layer and channel terms over its layers. Outputs: ``value`` and ``gradient``
+(d value / d image). Neuron, class and guide terms are not in the graph.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+import torch
+
+from .errors import DreamError
+from .files import replacing
+from .models import registry
+from .models.network import DreamNet, build_network
+
+AMPLIFY, CHANNELS = "amplify", "channels"
+
+
+@dataclass(frozen=True)
+class ExportedLayer:
+    name: str
+    channels: int
+    stride: int
+
+
+def _input_gradient_of_convolution(grad: torch.Tensor, input: torch.Tensor, weight: torch.Tensor,
+                                   bias_sizes: Any, stride: Sequence[int], padding: Sequence[int],
+                                   dilation: Sequence[int], transposed: bool, output_padding: Sequence[int],
+                                   groups: int, output_mask: Sequence[bool]
+                                   ) -> tuple[Optional[torch.Tensor], None, None]:
+    """``convolution_backward`` for the input only (the weights are frozen): a transposed
+    convolution, padded by ``stride - 1`` at the end so every input row a strided window could
+    reach is produced, then cropped to the input's size."""
+    if transposed or output_mask[1] or output_mask[2]:
+        raise NotImplementedError("only the input gradient of a plain convolution is exported")
+    if not output_mask[0]:
+        return None, None, None
+    extra = [s - 1 for s in stride]
+    g = torch.ops.aten.convolution.default(grad, weight, None, list(stride), list(padding), list(dilation), True,
+                                           extra, groups)
+    return g[:, :, :input.shape[2], :input.shape[3]], None, None
+
+
+def _decompositions() -> dict:
+    from torch._decomp import core_aten_decompositions, get_decompositions
+
+    table = dict(core_aten_decompositions())
+    table.update(get_decompositions([torch.ops.aten.max_pool2d_with_indices_backward]))
+    table[torch.ops.aten.convolution_backward.default] = _input_gradient_of_convolution
+    return table
+
+
+def _layers_up_to(net: DreamNet, up_to: Optional[str]) -> list[str]:
+    names = net.layer_names
+    if up_to is None:
+        return names
+    net.check_layer(up_to)
+    if up_to not in names:
+        raise DreamError(f"cannot export up to {up_to!r}: only the dreamable layers can be exported "
+                         f"({', '.join(names)})")
+    return names[:names.index(up_to) + 1]
+
+
+def _objective_and_gradient(net: DreamNet, layers: list[str]) -> Any:
+    def run(image: torch.Tensor, *weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        image = image.detach().requires_grad_(True)
+        with torch.enable_grad():
+            acts = net.activations(image, set(layers))
+            terms = []
+            for i, name in enumerate(layers):
+                a = acts[name]
+                amplify, channels = weights[2 * i], weights[2 * i + 1]
+                terms.append(amplify * a.pow(2).mean() + (channels * a.mean((0, 2, 3))).sum())
+            value = torch.stack(terms).sum()
+            (gradient,) = torch.autograd.grad(value, image)
+        return value.detach(), gradient
+
+    return run
+
+
+def _trace(net: DreamNet, layers: list[str], shapes: list[ExportedLayer]) -> torch.export.ExportedProgram:
+    from torch.export import Dim
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    size = net.spec.input_size
+    image = torch.rand(1, 3, size + 1, size + 3)  # odd and unequal: no size is special-cased
+    weights = [t for s in shapes for t in (torch.tensor(1.0), torch.zeros(s.channels))]
+    traced = make_fx(_objective_and_gradient(net, layers), tracing_mode="symbolic",
+                     decomposition_table=_decompositions(), _allow_non_fake_inputs=True)(image, *weights)
+    dynamic: list[Any] = [{2: Dim.DYNAMIC, 3: Dim.DYNAMIC}] + [None] * len(weights)
+    return torch.export.export(traced, (image, *weights), dynamic_shapes=dynamic)
+
+
+def _weights_for_export(model: str) -> tuple[DreamNet, str]:
+    """A private copy of the network on the CPU, its weights checked against the registry's sha256.
+
+    The weights require grad here so the network takes its plain (traceable) convolution path,
+    not the fused oneDNN kernel; only the input gradient is ever asked for.
+    """
+    spec = registry.get(model)
+    path = registry.weights_path(spec)
+    if path is None:
+        raise DreamError(f"model {model} is not installed: run `dreamlayer models pull {model}`")
+    if not registry.is_intact(spec, path):
+        raise DreamError(f"the {model} weight file {path} is damaged (its sha256 does not match)")
+    net = build_network(spec, path, torch.device("cpu"))
+    for p in net.net.parameters():
+        p.requires_grad_(True)
+    return net, spec.weights.sha256
+
+
+def _jsonable(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else repr(value)
+
+
+def export_onnx(model: str, output: Path, up_to: Optional[str] = None) -> list[ExportedLayer]:
+    """Write ``model``'s gradient graph (layers up to ``up_to``, default all) to ``output``, atomically."""
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (torch.onnx's exporter needs it)
+    except ImportError as exc:
+        raise DreamError(f"export-onnx needs {exc.name}: pip install 'dreamlayer[onnx]'") from None
+    net, sha256 = _weights_for_export(model)
+    layers = _layers_up_to(net, up_to)
+    shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
+    program = torch.onnx.export(_trace(net, layers, shapes), dynamo=True, verbose=False,
+                                input_names=["image"] + [f"{s.name}.{k}" for s in shapes for k in (AMPLIFY, CHANNELS)],
+                                output_names=["value", "gradient"])
+    if program is None:
+        raise DreamError("torch.onnx.export returned no program")
+    proto = program.model_proto
+    meta = {
+        "dreamlayer.model": model,
+        "dreamlayer.layers": json.dumps([asdict(s) for s in shapes]),
+        "dreamlayer.preprocess": json.dumps(_jsonable(net.spec.preprocess)),
+        "dreamlayer.input": "image: 1x3xHxW RGB in [0, 1], preprocessing inside the graph",
+        "dreamlayer.objective": "sum over layers of L.amplify * mean(L^2) + sum_c L.channels[c] * mean(L[:, c])",
+        "dreamlayer.weights_sha256": sha256,
+    }
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    with replacing(output) as temporary:
+        onnx.save(proto, str(temporary))
+    return shapes
+
+
+def metadata(path: Path) -> dict[str, str]:
+    """The ``dreamlayer.*`` metadata of an exported graph."""
+    import onnx
+
+    proto = onnx.load(str(path), load_external_data=False)
+    return {p.key: p.value for p in proto.metadata_props if p.key.startswith("dreamlayer.")}
+
