@@ -14,6 +14,7 @@ weighted sum of layer and channel terms over its layers. Outputs: ``value`` and 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -82,7 +83,8 @@ def _objective_and_gradient(net: DreamNet, layers: list[str]) -> Any:
             for i, name in enumerate(layers):
                 a = acts[name]
                 amplify, channels = weights[2 * i], weights[2 * i + 1]
-                terms.append(amplify * a.pow(2).mean() + (channels * a.mean((0, 2, 3))).sum())
+                per_channel = a.mean([d for d in range(a.dim()) if d != 1])
+                terms.append(amplify * a.pow(2).mean() + (channels * per_channel).sum())
             value = torch.stack(terms).sum()
             (gradient,) = torch.autograd.grad(value, image)
         return value.detach(), gradient
@@ -135,9 +137,14 @@ def export_onnx(model: str, output: Path, up_to: Optional[str] = None) -> list[E
     net, sha256 = _weights_for_export(model)
     layers = _layers_up_to(net, up_to)
     shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
-    program = torch.onnx.export(_trace(net, layers, shapes), dynamo=True, verbose=False,
-                                input_names=["image"] + [f"{s.name}.{k}" for s in shapes for k in (AMPLIFY, CHANNELS)],
-                                output_names=["value", "gradient"])
+    names = ["image"] + [f"{s.name}.{k}" for s in shapes for k in (AMPLIFY, CHANNELS)]
+    try:
+        program = torch.onnx.export(_trace(net, layers, shapes), dynamo=True, verbose=False, input_names=names,
+                                    output_names=["value", "gradient"])
+    except Exception as exc:  # the exporter's error types are private; an op it cannot translate is the usual cause
+        op = re.search(r"op='([^']+)'", f"{exc} {exc.__cause__}")
+        reason = f"ONNX has no translation of {op.group(1)}" if op else (str(exc).splitlines() or [repr(exc)])[0]
+        raise DreamError(f"cannot export {model} to ONNX: {reason}") from exc
     if program is None:
         raise DreamError("torch.onnx.export returned no program")
     proto = program.model_proto
