@@ -106,21 +106,14 @@ def _trace(net: DreamNet, layers: list[str], shapes: list[ExportedLayer]) -> tor
 
 
 def _weights_for_export(model: str) -> tuple[DreamNet, str]:
-    """A private copy of the network on the CPU, its weights checked against the registry's sha256.
-
-    The weights require grad here so the network takes its plain (traceable) convolution path,
-    not the fused oneDNN kernel; only the input gradient is ever asked for.
-    """
+    """A private copy of the network on the CPU, its weights checked against the registry's sha256."""
     spec = registry.get(model)
     path = registry.weights_path(spec)
     if path is None:
         raise DreamError(f"model {model} is not installed: run `dreamlayer models pull {model}`")
     if not registry.is_intact(spec, path):
         raise DreamError(f"the {model} weight file {path} is damaged (its sha256 does not match)")
-    net = build_network(spec, path, torch.device("cpu"))
-    for p in net.net.parameters():
-        p.requires_grad_(True)
-    return net, spec.weights.sha256
+    return build_network(spec, path, torch.device("cpu")), spec.weights.sha256
 
 
 def _jsonable(value: Any) -> Any:
@@ -129,12 +122,23 @@ def _jsonable(value: Any) -> Any:
 
 def export_onnx(model: str, output: Path, up_to: Optional[str] = None) -> list[ExportedLayer]:
     """Write ``model``'s gradient graph (layers up to ``up_to``, default all) to ``output``, atomically."""
+    net, sha256 = _weights_for_export(model)
+    return export_network(net, output, up_to, sha256)
+
+
+def export_network(net: DreamNet, output: Path, up_to: Optional[str] = None, weights_sha256: str = ""
+                   ) -> list[ExportedLayer]:
+    """``export_onnx`` for a network in hand (a CPU one, not shared: its weights are set to require
+    grad, so it takes its plain, traceable convolutions, not the fused oneDNN kernel; only the
+    input gradient is ever asked for)."""
+    model = net.spec.name
     try:
         import onnx
         import onnxscript  # noqa: F401  (torch.onnx's exporter needs it)
     except ImportError as exc:
         raise DreamError(f"export-onnx needs {exc.name}: pip install 'dreamlayer[onnx]'") from None
-    net, sha256 = _weights_for_export(model)
+    for p in net.net.parameters():
+        p.requires_grad_(True)
     layers = _layers_up_to(net, up_to)
     shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
     names = ["image"] + [f"{s.name}.{k}" for s in shapes for k in (AMPLIFY, CHANNELS)]
@@ -154,7 +158,7 @@ def export_onnx(model: str, output: Path, up_to: Optional[str] = None) -> list[E
         "dreamlayer.preprocess": json.dumps(_jsonable(net.spec.preprocess)),
         "dreamlayer.input": "image: 1x3xHxW RGB in [0, 1], preprocessing inside the graph",
         "dreamlayer.objective": "sum over layers of L.amplify * mean(L^2) + sum_c L.channels[c] * mean(L[:, c])",
-        "dreamlayer.weights_sha256": sha256,
+        "dreamlayer.weights_sha256": weights_sha256,
     }
     for key, value in meta.items():
         entry = proto.metadata_props.add()
