@@ -99,6 +99,8 @@ def _trace(net: DreamNet, layers: list[str], shapes: list[ExportedLayer]) -> tor
     size = net.spec.input_size
     image = torch.rand(1, 3, size + 1, size + 3)  # odd and unequal: no size is special-cased
     weights = [t for s in shapes for t in (torch.tensor(1.0), torch.zeros(s.channels))]
+    # The network's real weights are allowed in: the trace keeps them as constants, which become the
+    # ONNX file's initializers (foldable by ONNX Runtime), not inputs a caller must feed.
     traced = make_fx(_objective_and_gradient(net, layers), tracing_mode="symbolic",
                      decomposition_table=_decompositions(), _allow_non_fake_inputs=True)(image, *weights)
     dynamic: list[Any] = [{2: Dim.DYNAMIC, 3: Dim.DYNAMIC}] + [None] * len(weights)
