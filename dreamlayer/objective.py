@@ -111,6 +111,11 @@ class Objective:
         return self * -1.0
 
 
+def _check_channel(channel: int) -> None:
+    if channel < 0:
+        raise ObjectiveError(f"a channel number is 0 or more, not {channel}")
+
+
 class Term(Objective):
     """One thing to see more of; a weighted sum of one term with weight 1 is the term itself."""
 
@@ -139,8 +144,7 @@ class Channel(Term):
     channel: int
 
     def __post_init__(self) -> None:
-        if self.channel < 0:
-            raise ObjectiveError(f"a channel number is 0 or more, not {self.channel}")
+        _check_channel(self.channel)
 
     def text(self) -> str:
         return f"{self.layer}:{self.channel}"
@@ -159,8 +163,7 @@ class Neuron(Term):
     y: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.channel < 0:
-            raise ObjectiveError(f"a channel number is 0 or more, not {self.channel}")
+        _check_channel(self.channel)
         if not (0 <= self.x <= 1 and 0 <= self.y <= 1):
             raise ObjectiveError("a neuron position is X,Y between 0 and 1")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import DreamError
+from ..imageio import quantize
 from .needs import need
 
 BLUR = 5  # px: the trust mask's soft edge, so occlusion borders do not show as seams
@@ -13,7 +14,7 @@ BLUR = 5  # px: the trust mask's soft edge, so occlusion borders do not show as 
 def grey(frame: np.ndarray) -> np.ndarray:
     """uint8 luminance, what the flow methods take."""
     cv2 = need("cv2")
-    return cv2.cvtColor(np.rint(np.clip(frame, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    return cv2.cvtColor(quantize(frame, 8), cv2.COLOR_RGB2GRAY)
 
 
 def flow(a: np.ndarray, b: np.ndarray, method: str = "dis") -> np.ndarray:

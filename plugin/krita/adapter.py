@@ -20,7 +20,6 @@ DREAM_MODEL = "RGBA"
 DREAM_DEPTH = "U16"
 DREAM_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
 DIRECT_DEPTHS = {"U8": 8, "U16": 16}
-LAYER_TYPES_WITH_PIXELS = {"paintlayer"}
 DIFFERENCE_MODELS = {"RGBA", "GRAYA"}  # where a difference layer was measured to hold (see apply): not CMYK
 # Krita's own filters change nothing when the selection is empty (made, then cleared: 0x0); neither do we.
 EMPTY_SELECTION = ("The selection is empty or lies outside the image, so there is nothing to dream on. "
