@@ -257,9 +257,9 @@ class Worker:
         blobs: list[bytes] = []
         extra: dict[str, Any] = {}
         if request.options.result != protocol.BLENDED and request.options.blended_too:
-            extra["blended"] = protocol.image_field(_result_image(request, result, protocol.BLENDED), blobs)
+            extra["blended"] = protocol.image_field(result_image(request, result, protocol.BLENDED), blobs)
         self.out.send("result", blobs, id=job.id,
-                      image=protocol.image_field(_result_image(request, result, request.options.result), blobs),
+                      image=protocol.image_field(result_image(request, result, request.options.result), blobs),
                       result=request.options.result,
                       mask=None if request.mask is None else protocol.mask_field(request.mask, blobs),
                       objective_before=_finite(result.objective_before),
@@ -268,7 +268,7 @@ class Worker:
                       objective=result.objective, device=result.device, **extra)
 
 
-def _result_image(request: DreamRequest, result: Any, form: str) -> Image:
+def result_image(request: DreamRequest, result: Any, form: str) -> Image:
     """The dream in the form asked for (see ``protocol``): mixed into the input by the mask, as
     dreamed (the editor masks it), or as a difference layer (opaque); otherwise alpha is the input's."""
     image = request.image

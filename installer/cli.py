@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from dreamlayer.installer import gimp
 from dreamlayer.installer.krita import InstallError, Locations, default_locations, install, uninstall
 
 
@@ -18,6 +19,11 @@ def _add_location_options(parser: argparse.ArgumentParser) -> None:
                         help="Krita's pykrita folder (default: the per-user one)")
     parser.add_argument("--kritarc", type=Path, metavar="FILE",
                         help="Krita's settings file (default: the per-user kritarc)")
+
+
+def _add_gimp_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--plug-ins", type=Path, metavar="DIR",
+                        help="GIMP's plug-ins folder (default: the per-user one of the newest GIMP 3)")
 
 
 def _install_krita(args: argparse.Namespace) -> int:
@@ -44,8 +50,40 @@ def _uninstall_krita(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gimp_locations(args: argparse.Namespace) -> gimp.Locations:
+    default = gimp.default_locations()
+    return gimp.Locations(args.plug_ins or default.plug_ins, default.home)
+
+
+def _install_gimp(args: argparse.Namespace) -> int:
+    locations = _gimp_locations(args)
+    try:
+        folder = gimp.install(locations, args.engine_python, check=not args.no_check)
+    except (InstallError, OSError) as error:
+        print(f"dreamlayer: {error}", file=sys.stderr)
+        return 1
+    print(f"Installed the GIMP plug-in in {folder} (engine: {args.engine_python}).")
+    print("Restart GIMP; the command is Filters > Artistic > Dream…. If it is missing, see "
+          "Edit > Preferences > Folders > Plug-ins: the folder above must be listed.")
+    for note in gimp.sandboxed_gimps(locations):
+        print(f"Note: {note}")
+    return 0
+
+
+def _uninstall_gimp(args: argparse.Namespace) -> int:
+    locations = _gimp_locations(args)
+    try:
+        found = gimp.uninstall(locations)
+    except OSError as error:
+        print(f"dreamlayer: {error}", file=sys.stderr)
+        return 1
+    print(f"Removed the GIMP plug-in from {locations.plug_ins}." if found
+          else f"The GIMP plug-in was not installed in {locations.plug_ins}; nothing to do.")
+    return 0
+
+
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    """Add ``install`` and ``uninstall`` (each with an editor: ``krita``)."""
+    """Add ``install`` and ``uninstall`` (each with an editor: ``krita`` or ``gimp``)."""
     install_parser = subparsers.add_parser("install", help="install an editor plugin")
     editors = install_parser.add_subparsers(dest="editor", metavar="EDITOR", required=True)
     krita = editors.add_parser("krita", help="install the Krita plugin (Filter > Dream…)")
@@ -55,10 +93,20 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
                        help="skip checking that the engine's Python can import torch and dreamlayer")
     _add_location_options(krita)
     krita.set_defaults(func=_install_krita)
+    gimp_parser = editors.add_parser("gimp", help="install the GIMP 3 plug-in (Filters > Artistic > Dream…)")
+    gimp_parser.add_argument("--engine-python", default=sys.executable, metavar="PATH",
+                             help="the Python that runs the dream engine (default: this one, %(default)s)")
+    gimp_parser.add_argument("--no-check", action="store_true",
+                             help="skip checking that the engine's Python can import torch and dreamlayer")
+    _add_gimp_options(gimp_parser)
+    gimp_parser.set_defaults(func=_install_gimp)
 
     uninstall_parser = subparsers.add_parser("uninstall", help="remove an editor plugin")
     editors = uninstall_parser.add_subparsers(dest="editor", metavar="EDITOR", required=True)
     krita = editors.add_parser("krita", help="remove the Krita plugin and its kritarc switch")
     _add_location_options(krita)
     krita.set_defaults(func=_uninstall_krita)
+    gimp_parser = editors.add_parser("gimp", help="remove the GIMP 3 plug-in")
+    _add_gimp_options(gimp_parser)
+    gimp_parser.set_defaults(func=_uninstall_gimp)
 
