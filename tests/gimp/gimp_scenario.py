@@ -148,6 +148,20 @@ def dream_and_check(variant, image, source, interactive):
     return before, selection
 
 
+def failing(settings):
+    """An engine failure: a clear message, and the image exactly as it was."""
+    image, source = open_photo(None, False)
+    before = pixels(source, "R'G'B'A u8")
+    SCENARIO["settings"] = settings
+    status = run_dream(image, source, False)
+    check("failure: the call fails", status == Gimp.PDBStatusType.EXECUTION_ERROR, FACTS.get("error", ""))
+    check("failure: the message names the model", "no-such-model" in (FACTS.get("error") or ""))
+    check("failure: no layer added", len(image.get_layers()) == 1)
+    check("failure: the source is untouched", pixels(source, "R'G'B'A u8") == before)
+    check("failure: the image is not marked changed", not image.is_dirty())
+    save()
+
+
 def main():
     if SCENARIO["mode"] == "batch":
         for variant, (precision, grey) in VARIANTS.items():
@@ -155,6 +169,7 @@ def main():
             dream_and_check(variant, image, source, False)
             save()
             image.delete()
+        failing(dict(SCENARIO["settings"], model="no-such-model"))
         return
     variant = "RGB 8-bit"
     image, source = open_photo(None, False)

@@ -98,3 +98,10 @@ def test_batch_dream(batch_run: dict, variant: str, name: str) -> None:
     key = f"{variant}: {name}"
     assert batch_run["checks"].get(key), (f"{key}: {batch_run['facts'].get(key, '')}; facts: "
                                           f"{json.dumps(batch_run['facts'])[:3000]}\n{batch_run['output'][-3000:]}")
+
+
+@pytest.mark.parametrize("name", ("the call fails", "the message names the model", "no layer added",
+                                  "the source is untouched", "the image is not marked changed"))
+def test_an_engine_failure_leaves_the_image_as_it_was(batch_run: dict, name: str) -> None:
+    key = f"failure: {name}"
+    assert batch_run["checks"].get(key), f"{key}: {batch_run['facts'].get(key, '')}"
