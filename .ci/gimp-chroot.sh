@@ -24,7 +24,7 @@ case "$(cat /etc/debian_version 2>/dev/null)" in
 13*|trixie*)
     $SUDO apt-get update -q
     # shellcheck disable=SC2086
-    $SUDO apt-get install -y -q --no-install-recommends $PACKAGES xvfb xauth x11-utils imagemagick
+    $SUDO apt-get install -y -q --no-install-recommends $PACKAGES xvfb xauth x11-utils imagemagick xdotool
     echo / > "$CACHE/root"
     echo /
     exit 0
@@ -60,8 +60,9 @@ if [ "$(cat "$ROOT/.packages" 2>/dev/null)" != "$PACKAGES" ]; then
     ' sh "$ROOT" $PACKAGES
     printf '%s' "$PACKAGES" | $SUDO tee "$ROOT/.packages" >/dev/null
 fi
-# Xvfb and screenshots run on this machine; the chroot sees its display socket.
-command -v Xvfb >/dev/null && command -v import >/dev/null || {
-    $SUDO apt-get update -q; $SUDO apt-get install -y -q xvfb xauth x11-utils imagemagick; }
+# Xvfb, screenshots and typed keys (xdotool: GIMP's undo has no procedure) run on this machine;
+# the chroot sees its display socket.
+command -v Xvfb >/dev/null && command -v import >/dev/null && command -v xdotool >/dev/null || {
+    $SUDO apt-get update -q; $SUDO apt-get install -y -q xvfb xauth x11-utils imagemagick xdotool; }
 echo "$ROOT" > "$CACHE/root"
 echo "$ROOT"

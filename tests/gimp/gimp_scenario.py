@@ -68,6 +68,7 @@ def run_dream(image, drawable, interactive):
     for name, value in SCENARIO["settings"].items():
         config.set_property(name, value)
     started = time.monotonic()
+    FACTS["called"] = time.time()
     result = proc.run(config)
     FACTS["seconds in the procedure"] = round(time.monotonic() - started, 2)
     status = result.index(0)

@@ -118,4 +118,4 @@ def trixie_for(engine_python: str) -> Optional[Trixie]:
 
 def missing_tools() -> list[str]:
     """What the GIMP tests need on this machine besides Debian 13's editors."""
-    return [tool for tool in ("Xvfb", "xdpyinfo", "import", "unshare") if shutil.which(tool) is None]
+    return [tool for tool in ("Xvfb", "xdpyinfo", "import", "xdotool", "unshare") if shutil.which(tool) is None]
