@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "krita"))
 
-from krita_harness import start_display  # noqa: E402
+from krita_harness import Display, start_display  # noqa: E402
 from test_gimp_e2e import CHECKS, SCENARIO, _why_not, install_plugin, read_checks, write_scenario  # noqa: E402
 from trixie import trixie_for  # noqa: E402
 
@@ -52,6 +52,15 @@ def _type_undo(display: str) -> None:
     subprocess.run(["xdotool", "key", "ctrl+z"], env=env, timeout=30, check=False)
 
 
+def _open_gimp_menu(display: Display, shot: Path) -> None:
+    """A menu of GIMP's menu bar (Select), opened while the dialog is up: GIMP stays usable (the shot shows it)."""
+    env = dict(os.environ, DISPLAY=display.name)
+    subprocess.run(["xdotool", "mousemove", "107", "12", "click", "1"], env=env, timeout=30, check=False)
+    time.sleep(1.0)
+    display.screenshot(shot)
+    subprocess.run(["xdotool", "key", "Escape"], env=env, timeout=30, check=False)
+
+
 @pytest.fixture(scope="module")
 def dialog_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("gimp-dialog")
@@ -79,6 +88,7 @@ def dialog_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
                 if (out / "dialog-preview").exists() and "screen-dialog.png" not in shots:
                     display.screenshot(out / "screen-dialog.png")
                     shots.append("screen-dialog.png")
+                    _open_gimp_menu(display, out / "screen-gimp-menu.png")
                     (out / "shot-dialog").touch()
                 if (out / "applied").exists() and "screen-applied.png" not in shots:
                     time.sleep(1.0)  # GIMP redraws the canvas after the plug-in returns
@@ -137,6 +147,7 @@ def test_the_dialog_showed_a_preview_and_the_engine_got_a_clean_environment(dial
         _explain(dialog_run)
     assert driver["foreign_environment"] == [], driver
     assert driver["result"]["status"] == "applied"
-    for shot in ("dialog-preview.png", "screen-dialog.png", "screen-applied.png", "screen-undone.png"):
+    for shot in ("dialog-preview.png", "screen-dialog.png", "screen-gimp-menu.png", "screen-applied.png",
+                 "screen-undone.png"):
         assert (dialog_run["out"] / shot).stat().st_size > 10_000, shot
     print(f"Dream… to: {dialog_run.get('timings')} (seconds); screenshots in {dialog_run['out']}")
