@@ -11,11 +11,12 @@ CACHE=${DREAMLAYER_CI_CACHE:-$HOME/.cache/dreamlayer-ci}
 ROOT=$CACHE/trixie
 # gimp + python3-gi + its typelib: the Python plug-in host. The X and GL libraries are what the
 # pip PyQt5 wheel's xcb platform plugin loads when the engine's Python shows the dialog here.
-# krita: the Krita 5.2 scenario. Changing this list reinstalls into the cached chroot.
+# krita (and imagemagick, its screenshots): the Krita 5.2 scenario. Changing this list reinstalls
+# into the cached chroot.
 PACKAGES="gimp python3-gi gir1.2-gimp-3.0 krita python3-pyqt5 ca-certificates \
 libgl1 libegl1 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-shape0 libxcb-cursor0 libdbus-1-3 \
-fonts-dejavu-core"
+fonts-dejavu-core imagemagick"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 mkdir -p "$CACHE"

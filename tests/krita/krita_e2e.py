@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from krita_harness import HERE, prepare_home, run_krita, start_display
+from krita_harness import HERE, Launcher, prepare_home, run_krita, start_display
 
 SCENARIO = HERE / "scenario_dream.py"
 EXAMPLE = HERE.parent.parent / "examples" / "cat.jpg"
@@ -37,8 +37,9 @@ def install_plugin(home: Path, python: str) -> subprocess.CompletedProcess:
 
 
 def run(out: Path, width: int, height: int, steps: int, pattern: float, timeout: float,
-        home: Optional[Path] = None, colour_spaces: bool = True) -> dict:
-    """Everything from a fresh HOME to results.json; returns the parsed results plus run facts."""
+        home: Optional[Path] = None, colour_spaces: bool = True, launcher: Optional[Launcher] = None) -> dict:
+    """Everything from a fresh HOME to results.json; returns the parsed results plus run facts.
+    ``launcher``: start another Krita (see ``run_krita``)."""
     out.mkdir(parents=True, exist_ok=True)
     home = home or out / "home"
     prepare_home(home, [])
@@ -53,7 +54,7 @@ def run(out: Path, width: int, height: int, steps: int, pattern: float, timeout:
                           env={"DREAMLAYER_E2E_DIR": str(out), "DREAMLAYER_E2E_STEPS": str(steps),
                                "DREAMLAYER_E2E_PATTERN": str(pattern),
                                "DREAMLAYER_E2E_COLOUR_SPACES": "1" if colour_spaces else "0"},
-                          timeout_shot=out / "screen-timeout.png")
+                          timeout_shot=out / "screen-timeout.png", launcher=launcher)
     finally:
         display.stop()
     results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}

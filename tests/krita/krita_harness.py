@@ -12,6 +12,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
+
+Launcher = Callable[[list[str], dict[str, str]], list[str]]
 
 HERE = Path(__file__).resolve().parent
 DRIVER = "dreamlayer_testdriver"
@@ -93,9 +96,12 @@ class Run:
 
 
 def run_krita(home: Path, script: Path, display: Display, log: Path, timeout: float,
-              env: dict[str, str] | None = None, timeout_shot: Path | None = None) -> Run:
-    """Run Krita once with the scenario; on timeout take a screenshot and kill it."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+              env: dict[str, str] | None = None, timeout_shot: Path | None = None,
+              launcher: Launcher | None = None) -> Run:
+    """Run Krita once with the scenario; on timeout take a screenshot and kill it. ``launcher``: how to
+    start Krita elsewhere (Debian 13's, see tests/gimp/trixie.py) with only the variables given."""
+    environment = {} if launcher else {k: v for k, v in os.environ.items()
+                                       if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     environment.update({"HOME": str(home), "DISPLAY": display.name, "QT_QPA_PLATFORM": "xcb",
                         "XDG_CONFIG_HOME": str(home / ".config"),
                         "XDG_DATA_HOME": str(home / ".local/share"),
@@ -106,7 +112,9 @@ def run_krita(home: Path, script: Path, display: Display, log: Path, timeout: fl
     (home / ".runtime").mkdir(mode=0o700, exist_ok=True)
     log.unlink(missing_ok=True)
     started = time.monotonic()
-    process = subprocess.Popen(["krita", "--nosplash"], env=environment, cwd=str(home),
+    command = ["krita", "--nosplash"]
+    process = subprocess.Popen(launcher(command, environment) if launcher else command,
+                               env=None if launcher else environment, cwd=str(home),
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                process_group=0)
     timed_out = False

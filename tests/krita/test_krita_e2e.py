@@ -1,7 +1,10 @@
 """Krita for real: Filter > Dream… on a selection, the dialog driven to Apply, then undo.
 
-One Krita session (under Xvfb, with a HOME prepared by the installer) runs every scenario;
-each check it recorded becomes a test here. Skips, saying why, where Krita or Xvfb is not
+Twice where both exist: this machine's Krita (5.1.5 on Debian 12) and Debian 13's Krita 5.2 (the
+one with ``Document.createTransparencyMask``) in the chroot ``.ci/gimp-chroot.sh`` builds (see
+``tests/gimp/trixie.py``; on a Debian 13 machine its own Krita is that one). Each time one Krita
+session (under Xvfb, with a HOME prepared by the installer) runs every scenario; each check it
+recorded becomes a test here. Skips, saying why, where Krita or Xvfb is not
 installed (CI installs them with .ci/install-krita.sh). Screenshots and the log stay in the
 test's temporary folder (printed on failure).
 """
@@ -14,9 +17,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "gimp"))
 
 from krita_e2e import run  # noqa: E402
 from krita_harness import missing_tools  # noqa: E402
+from trixie import missing_tools as trixie_tools_missing  # noqa: E402
+from trixie import root, trixie_for  # noqa: E402
 
 WIDTH, HEIGHT, STEPS, PATTERN = 400, 300, 3, 2.0  # big enough that the selection is dreamed as a crop
 TIMEOUT = 420
@@ -46,22 +52,34 @@ SPACES += ["inverted: the layer's mask is the mask the dream used", "inverted: o
            "inverted: the selection is unchanged", "inverted: one undo restores"]
 
 
-def _why_not() -> str:
-    missing = missing_tools()
-    if missing:
-        return f"not installed here: {', '.join(missing)} (CI installs them with .ci/install-krita.sh)"
+def _why_not(krita: str) -> str:
     if importlib.util.find_spec("torch") is None:
         return "the dream engine needs torch"
+    if krita == "debian13":
+        if root() is None:
+            return "Debian 13's Krita is not set up here (CI runs .ci/gimp-chroot.sh)"
+        if root() == Path("/"):
+            return "this machine is Debian 13: its own Krita is that one"
+        missing = trixie_tools_missing()
+    else:
+        missing = missing_tools()
+    if missing:
+        return f"not installed here: {', '.join(missing)} (CI installs them with .ci/install-krita.sh)"
     return ""
 
 
-pytestmark = [pytest.mark.editor, pytest.mark.skipif(bool(_why_not()), reason=_why_not() or "runs")]
+pytestmark = [pytest.mark.editor]
 
 
-@pytest.fixture(scope="module")
-def krita_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("krita-e2e")
-    results = run(out, WIDTH, HEIGHT, STEPS, PATTERN, TIMEOUT)
+@pytest.fixture(scope="module", params=["here", "debian13"])
+def krita_run(request, tmp_path_factory):
+    why = _why_not(request.param)
+    if why:
+        pytest.skip(why)
+    launcher = trixie_for(sys.executable).command if request.param == "debian13" else None
+    out = tmp_path_factory.mktemp(f"krita-e2e-{request.param}")
+    results = run(out, WIDTH, HEIGHT, STEPS, PATTERN, TIMEOUT, launcher=launcher)
+    results["where"] = request.param
     results["out"] = out
     return results
 
@@ -70,6 +88,12 @@ def _explain(results: dict) -> str:
     run_facts = results.get("run", {})
     return (f"files in {results.get('out')}; {results.get('error', '')}\n--- scenario log ---\n"
             f"{run_facts.get('log', '')}\n--- Krita output (tail) ---\n{run_facts.get('output_tail', '')}")
+
+
+def test_debian_13_runs_krita_5_2(krita_run):
+    version = krita_run.get("details", {}).get("Krita version", "")
+    if krita_run["where"] == "debian13":
+        assert version.startswith("5.2"), _explain(krita_run)
 
 
 def test_krita_ran_to_the_end(krita_run):
