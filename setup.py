@@ -23,11 +23,11 @@ ENGINE = [
     "platformdirs>=3",
     "tqdm>=4.60",
 ]
-UI = ["PyQt5>=5.15"]
+UI = ["PyQt5>=5.15"]  # the dialog's own processes (GIMP); inside Krita, Krita's binding (PyQt5 or PyQt6: ui/qt.py)
 ONNX = ["onnxruntime>=1.16", "onnx>=1.14", "onnxscript>=0.5,<1"]  # onnxscript: export-onnx (with torch)
 VIDEO = ["imageio-ffmpeg>=0.5,<1", "opencv-python-headless>=4.8"]  # zoom, dream-video: ffmpeg inside, flow
 DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5",
-       "mypy>=1.10,<3"]
+       "mypy>=1.10,<3", "PyQt6>=6.5,<7"]  # PyQt6: the dialog tested as Krita 6 runs it
 
 setup(
     name="dreamlayer",

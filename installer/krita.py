@@ -27,7 +27,7 @@ PLUGIN = "dreamlayer_krita"
 SECTION = "[python]"
 SWITCH = f"enable_{PLUGIN}"
 VENDORED_PACKAGES = ("ui", "plugin")
-ALLOWED_ROOTS = frozenset(sys.stdlib_module_names) | {"PyQt5", "krita", "dreamlayer"}
+ALLOWED_ROOTS = frozenset(sys.stdlib_module_names) | {"PyQt5", "PyQt6", "krita", "dreamlayer"}
 SKIPPED = ("__pycache__", "*.pyc", "*.pyo")
 
 ENTRY = '''"""dreamlayer for Krita, installed by `dreamlayer install krita`; do not edit."""

@@ -10,8 +10,7 @@ import logging
 from collections import deque
 from typing import Any, Optional
 
-from PyQt5.QtCore import QObject, QProcess, QTimer, pyqtSignal
-from PyQt5.QtGui import QImage
+from .qt import QImage, QObject, QProcess, QTimer, pyqtSignal
 
 from dreamlayer import protocol
 from dreamlayer.pixels import Image, Mask

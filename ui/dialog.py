@@ -11,10 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QImage
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout,
-                             QWidget)
+from .qt import QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QImage, QLabel, QPushButton, QVBoxLayout, QWidget, Qt
 
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import BLENDED, PREVIEW_SIZE

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QStandardPaths
+from .qt import QStandardPaths
 
 from dreamlayer.settings import DreamSettings
 

@@ -4,8 +4,7 @@ Qt does the scaling so the editor side needs no numpy.
 """
 from __future__ import annotations
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QImage
+from .qt import QImage, Qt
 
 from dreamlayer.pixels import Image, Mask
 

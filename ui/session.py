@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtWidgets import QApplication, QWidget
+from .qt import QApplication, QWidget
 
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.protocol import BLENDED

@@ -5,7 +5,7 @@ import json
 import logging
 from typing import Any, Optional
 
-from PyQt5.QtCore import QSettings
+from .qt import QSettings
 
 log = logging.getLogger("dreamlayer.ui")
 KEY = "dialog/last"

@@ -80,7 +80,7 @@ def dream_in_dialog(image: Image, mask: Optional[Mask], fields: dict[str, Any]) 
                                                                                                   Optional[Mask],
                                                                                                   str]]:
     """Show the Dream dialog (the one Krita shows) as this process's only window; None if cancelled."""
-    from PyQt5.QtWidgets import QApplication
+    from dreamlayer.ui.qt import QApplication
     from dreamlayer.ui.session import dream_interactively
 
     app = QApplication.instance() or QApplication(["dreamlayer (GIMP)"])

@@ -47,7 +47,7 @@ import time
 from array import array
 from typing import Any, Callable, Generator, Optional
 
-from PyQt5.QtCore import QTimer
+from dreamlayer.ui.qt import QTimer
 
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, from_image, write_pixels

@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from krita import Extension, Krita
-from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QMessageBox, QWidget
+from dreamlayer.ui.qt import QMessageBox, QWidget, pyqtSignal
 
 from dreamlayer.plugin.krita.apply import run_steps
 from dreamlayer.plugin.krita.command import dream_on_document

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Optional
 
-from PyQt5.QtCore import QByteArray
+from dreamlayer.ui.qt import QByteArray
 
 from dreamlayer.pixels import Bounds
 

@@ -5,11 +5,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QImage
-from PyQt5.QtWidgets import QApplication
-
 from dreamlayer.pixels import Image, Mask
+from dreamlayer.ui.qt import QApplication, QImage, Qt
 from dreamlayer.ui.qimage import from_qimage
 
 PHOTO = Path(__file__).resolve().parents[2] / "examples" / "cat.jpg"

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from ..qt import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget, pyqtSignal
 
 
 class EngineBanner(QFrame):

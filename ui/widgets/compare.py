@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtCore import QPointF, QRectF, QSize, Qt
-from PyQt5.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
-from PyQt5.QtWidgets import QSizePolicy, QWidget
+from ..qt import (QColor, QImage, QKeyEvent, QMouseEvent, QPaintEvent, QPainter, QPen, QPointF, QRectF, QSize,
+                  QSizePolicy, QWidget, Qt)
 
 KEY_STEP = 0.05
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PyQt5.QtWidgets import QCheckBox, QFormLayout, QSpinBox, QWidget
+from ..qt import QCheckBox, QFormLayout, QSpinBox, QWidget
 
 
 class MaskBox(QWidget):

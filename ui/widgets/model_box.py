@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PyQt5.QtCore import Qt, pyqtSignal
-from PyQt5.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
+from ..qt import QComboBox, QHBoxLayout, QPushButton, QWidget, Qt, pyqtSignal
 
 from .progress import size_text
 

@@ -3,10 +3,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PyQt5.QtCore import QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QIcon, QPixmap
-from PyQt5.QtWidgets import (QComboBox, QCompleter, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                             QSpinBox, QStackedWidget, QToolButton, QWidget)
+from ..qt import (QComboBox, QCompleter, QFileDialog, QFormLayout, QHBoxLayout, QIcon, QLabel, QLineEdit, QPixmap,
+                  QSize, QSpinBox, QStackedWidget, QToolButton, QWidget, Qt, pyqtSignal)
 
 from dreamlayer.settings import DreamSettings
 

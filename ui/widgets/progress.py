@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PyQt5.QtCore import pyqtSignal
-from PyQt5.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from ..qt import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget, pyqtSignal
 
 
 def time_left_text(seconds: Optional[float]) -> str:

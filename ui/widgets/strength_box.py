@@ -4,9 +4,8 @@ from __future__ import annotations
 import random
 from typing import Any, Optional
 
-from PyQt5.QtCore import QRectF, Qt
-from PyQt5.QtGui import QColor, QIcon, QPainter, QPixmap
-from PyQt5.QtWidgets import QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from ..qt import (QColor, QDoubleSpinBox, QFormLayout, QHBoxLayout, QIcon, QLabel, QPainter, QPixmap, QRectF, QSpinBox,
+                  QToolButton, QWidget, Qt)
 
 from dreamlayer.settings import LIMITS, DreamSettings
 
