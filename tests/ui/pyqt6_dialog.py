@@ -47,7 +47,8 @@ def main(out: Path) -> int:
     dialog.apply_button.click()
     wait_for(lambda: dialog.result() == DreamDialog.Accepted)
     outcome = dialog.outcome
-    checks["Apply hands back the dream"] = outcome is not None and (outcome.image.width, outcome.image.height) == (96, 64)
+    size = None if outcome is None else (outcome.image.width, outcome.image.height)
+    checks["Apply hands back the dream"] = size == (96, 64)
     checks["and the mask it used"] = outcome is not None and outcome.mask == mask
     checks["the left half is untouched"] = outcome is not None and all(
         outcome.image.data[4 * p:4 * p + 4] == image.data[4 * p:4 * p + 4]
