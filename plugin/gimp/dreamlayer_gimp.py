@@ -91,7 +91,7 @@ def _colour_words(image: Any) -> Tuple[str, bool]:
 
 def read_drawable(image: Any, drawable: Any, folder: str) -> Tuple[int, int, int, bool]:
     """Write the drawable and the selection over it into ``folder``; their size and whether masked."""
-    if not isinstance(drawable, Gimp.Layer) or isinstance(drawable, Gimp.LayerMask):
+    if not isinstance(drawable, Gimp.Layer):  # a channel or a layer mask
         raise PlugInError("Select a layer to dream on.")
     width, height = drawable.get_width(), drawable.get_height()
     x, y = _offsets(drawable)
