@@ -4,7 +4,8 @@
 # with debootstrap from the machine's own Debian mirror and kept in a cache outside the checkout,
 # so a second run only checks it. Prints the root the tests use ("/" for the machine itself) on
 # its last line and writes it to $CACHE/root. Called by .ci/run; read by tests/gimp/trixie.py.
-# Measured on 2 shared cores: cold (debootstrap, GIMP 3.0.4, Krita 5.2.9) 65 s wall, 1.6 GB; warm 0.03 s.
+# Measured on 2 shared cores: cold (debootstrap, GIMP 3.0.4, Krita 5.2.9) 65 s wall, 4 min beside a
+# test run (40 s of CPU either way; the rest is download and dpkg), 1.6 GB; warm 0.03 s.
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 CACHE=${DREAMLAYER_CI_CACHE:-$HOME/.cache/dreamlayer-ci}
@@ -25,7 +26,7 @@ case "$(cat /etc/debian_version 2>/dev/null)" in
 13*|trixie*)
     $SUDO apt-get update -q
     # shellcheck disable=SC2086
-    $SUDO apt-get install -y -q --no-install-recommends $PACKAGES xvfb xauth x11-utils imagemagick xdotool
+    $SUDO apt-get install -o DPkg::Lock::Timeout=600 -y -q --no-install-recommends $PACKAGES xvfb xauth x11-utils imagemagick xdotool
     echo / > "$CACHE/root"
     echo /
     exit 0
@@ -40,7 +41,7 @@ fi
 MIRROR=${MIRROR:-http://deb.debian.org/debian}
 
 if [ ! -f "$ROOT/.debootstrap-done" ]; then
-    command -v debootstrap >/dev/null || { $SUDO apt-get update -q; $SUDO apt-get install -y -q debootstrap; }
+    command -v debootstrap >/dev/null || { $SUDO apt-get update -q; $SUDO apt-get install -o DPkg::Lock::Timeout=600 -y -q debootstrap; }
     $SUDO rm -rf "$ROOT"
     $SUDO debootstrap --variant=minbase trixie "$ROOT" "$MIRROR"
     $SUDO touch "$ROOT/.debootstrap-done"
@@ -64,6 +65,6 @@ fi
 # Xvfb, screenshots and typed keys (xdotool: GIMP's undo has no procedure) run on this machine;
 # the chroot sees its display socket.
 command -v Xvfb >/dev/null && command -v import >/dev/null && command -v xdotool >/dev/null || {
-    $SUDO apt-get update -q; $SUDO apt-get install -y -q xvfb xauth x11-utils imagemagick xdotool; }
+    $SUDO apt-get update -q; $SUDO apt-get install -o DPkg::Lock::Timeout=600 -y -q xvfb xauth x11-utils imagemagick xdotool; }
 echo "$ROOT" > "$CACHE/root"
 echo "$ROOT"
