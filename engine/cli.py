@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from dreamlayer.objective import GRAMMAR
-from dreamlayer.settings import DreamSettings
+from dreamlayer.settings import BACKENDS, DreamSettings
 
 from .errors import DreamError
 
@@ -26,8 +26,19 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"step length in units of the 0..1 pixel range (default {d.step_size})")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed for jitter (default {d.seed})")
     parser.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    parser.add_argument("--backend", default=d.backend, choices=BACKENDS,
+                        help="what computes the gradients: torch, onnx (ONNX Runtime on a graph from "
+                             "`dreamlayer export-onnx`, no torch needed) or auto (torch where installed; default)")
+    parser.add_argument("--providers", type=_providers, default=d.providers, metavar="P[,P...]",
+                        help="ONNX Runtime execution providers in order of preference, e.g. "
+                             "CUDAExecutionProvider,CPUExecutionProvider (default: the best available; "
+                             "`dreamlayer models providers` lists them)")
     parser.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
     force_argument(parser)
+
+
+def _providers(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def force_argument(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +80,7 @@ def run_dream(args: argparse.Namespace) -> int:
                              pattern_size=args.pattern_size, octaves=args.octaves, octave_scale=args.octave_scale,
                              steps=args.steps,
                              step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
-                             device=args.device)
+                             device=args.device, backend=args.backend, providers=args.providers)
     check_settings(settings)
     fmt = output_format(args.output)
     check_outputs([args.output], [args.input, args.mask], force=args.force, report=args.report)
@@ -86,7 +97,8 @@ def run_dream(args: argparse.Namespace) -> int:
     write_image(args.output, Picture(result.image, None, picture.bits, False, None), original=picture)
     gain = result.objective_after - result.objective_before
     print(f"{args.output}: {result.width}x{result.height}, {result.objective} "
-          f"{result.objective_before:.3f} -> {result.objective_after:.3f} ({gain:+.3f}) in {result.seconds:.1f} s")
+          f"{result.objective_before:.3f} -> {result.objective_after:.3f} ({gain:+.3f}) in {result.seconds:.1f} s "
+          f"({result.backend}, {result.device})")
     write_report(args.report, result.report())
     return 0
 
