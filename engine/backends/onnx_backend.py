@@ -115,7 +115,7 @@ def feeds(objective: Objective, graph: graphs.Graph) -> tuple[dict[str, np.ndarr
         layer = graph.layer(term.layer) if isinstance(term, (spec.Layer, spec.Channel)) else None
         if layer is None:
             raise DreamError(f"model {graph.model} has no layer {getattr(term, 'layer', term)!r} in its graph; "
-                             f"choose one of: {', '.join(l.name for l in graph.layers)}")
+                             f"choose one of: {', '.join(g.name for g in graph.layers)}")
         if isinstance(term, spec.Layer):
             weights[f"{layer.name}.amplify"] += weight
         else:
