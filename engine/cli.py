@@ -120,10 +120,10 @@ def _layers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def run_layers(args: argparse.Namespace) -> int:
-    from .models import registry
+    from . import catalogue
 
-    default = registry.default_layer(args.model)
-    for info in registry.layer_infos(args.model):
+    default = catalogue.default_layer(args.model)
+    for info in catalogue.layer_infos(args.model):
         mark = "  (default)" if info.name == default else ""
         print(f"{info.name:<16} {info.channels:>5} ch  stride {info.stride:>2}  {info.hint}{mark}")
     return 0
@@ -138,11 +138,18 @@ def _models_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     pull = msub.add_parser("pull", help="download a model's weights (resumable, sha256-checked)")
     pull.add_argument("name")
     pull.set_defaults(func=run_models_pull)
-    imp = msub.add_parser("import", help="install a weight file fetched on another machine")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--as", dest="name", help="model name (default: guessed from the file name)")
+    imp = msub.add_parser("import", help="install a weight file or an ONNX graph, from a file or a URL",
+                          description="Install a weight file fetched on another machine, a gradient graph made by "
+                                      "`dreamlayer export-onnx` (for the onnx backend, no torch needed), from a "
+                                      "file or an http(s) URL (with --sha256).")
+    imp.add_argument("file", help="the file, or an http(s) URL of a graph")
+    imp.add_argument("--as", dest="name", help="model name (default: guessed from the file name or the graph)")
+    imp.add_argument("--sha256", help="the expected sha256 of a URL's file (required for URLs)")
+    imp.add_argument("--size", type=int, default=0, help="the URL's file size in bytes, if known (caps the download)")
     imp.set_defaults(func=run_models_import)
     msub.add_parser("verify", help="re-check the sha256 of every installed model").set_defaults(func=run_models_verify)
+    msub.add_parser("providers", help="the ONNX Runtime execution providers this machine has, best first"
+                    ).set_defaults(func=run_models_providers)
 
 
 def _size(n: int) -> str:
@@ -150,11 +157,12 @@ def _size(n: int) -> str:
 
 
 def run_models_list(args: argparse.Namespace) -> int:
-    from .models import registry
+    from . import catalogue
 
-    for m in registry.list_models():
+    for m in catalogue.list_models():
         state = "installed" if m.installed else "not installed (dreamlayer models pull " + m.name + ")"
-        print(f"{m.name:<20} {_size(m.size_bytes):>9}  {state}" + (f"  {m.path}" if m.path else ""))
+        print(f"{m.name:<20} {_size(m.size_bytes):>9}  {'+'.join(m.backends):<10} {state}"
+              + (f"  {m.path}" if m.path else ""))
     return 0
 
 
@@ -166,15 +174,41 @@ def run_models_pull(args: argparse.Namespace) -> int:
 
 
 def run_models_import(args: argparse.Namespace) -> int:
+    from . import graphs
+
+    if args.file.startswith(("http://", "https://")):
+        if not args.sha256:
+            raise DreamError("a URL needs --sha256 (the file's expected sha256), so what arrives is checked")
+        graph = graphs.pull_graph(args.file, args.sha256, args.size, args.name)
+        print(f"{graph.path}: {graph.model} up to {graph.deepest} (onnx backend)")
+        return 0
+    path = Path(args.file)
+    if path.suffix.lower() == ".onnx":
+        graph = graphs.import_graph(path, args.name)
+        print(f"{graph.path}: {graph.model} up to {graph.deepest} (onnx backend)")
+        return 0
+    return _import_weights(path, args.name)
+
+
+def _import_weights(path: Path, name: str | None) -> int:
     from .models import registry
 
-    name = args.name or next((s for s in registry.names()
-                              if registry.get(s).weights.filename == args.file.name), None)
+    name = name or next((s for s in registry.names()
+                              if registry.get(s).weights.filename == path.name), None)
     if name is None:
-        print(f"dreamlayer: cannot tell which model {args.file.name} is; name it with --as "
+        print(f"dreamlayer: cannot tell which model {path.name} is; name it with --as "
               f"({', '.join(registry.names())})", file=sys.stderr)
         return 2
-    print(registry.import_file(args.file, name))
+    print(registry.import_file(path, name))
+    return 0
+
+
+def run_models_providers(args: argparse.Namespace) -> int:
+    from .backends.onnx_backend import PREFERRED, available_providers
+
+    have = available_providers()
+    for name in sorted(have, key=lambda p: PREFERRED.index(p) if p in PREFERRED else len(PREFERRED)):
+        print(name)
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Callable, Optional
 
 import numpy as np
@@ -187,7 +188,7 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
             step += 1
             if progress is not None:
                 keep_going = progress(Progress(step, total, octave, len(sizes), value,
-                                               time.perf_counter() - started, lambda p=picture: _picture(p)))
+                                               time.perf_counter() - started, partial(_picture, picture)))
                 if keep_going is False:
                     raise DreamCancelled(f"cancelled at step {step} of {total}")
         if octave + 1 < len(sizes) or size != (height, width):

@@ -90,6 +90,9 @@ def choose(model: str, layers: set[str]) -> Graph:
             return graph
     deepest = graphs[-1]
     missing = sorted(layers - {layer.name for layer in deepest.layers})
+    if deepest.deepest == LOGITS:  # the whole network is here: the layer does not exist
+        raise DreamError(f"model {model} has no layer {missing[0]!r}; choose one of: "
+                         f"{', '.join(layer.name for layer in deepest.layers)}")
     raise DreamError(f"the installed {model} graphs do not hold {', '.join(missing)} (the deepest ends at "
                      f"{deepest.deepest}; layers: {', '.join(layer.name for layer in deepest.layers)}); export one "
                      f"with `dreamlayer export-onnx {model}` (all layers and the logits) and import it")

@@ -89,5 +89,5 @@ def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     out = np.empty((planes.shape[0], height, width), dtype=np.float32)
     for i, plane in enumerate(planes):
         out[i] = np.asarray(Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32)).resize(
-            (width, height), Image.BILINEAR))
+            (width, height), Image.Resampling.BILINEAR))
     return out.reshape(*image.shape[:-2], height, width)

@@ -17,7 +17,10 @@ __all__ = ["Backend", "open_backend", "torch_installed"]
 
 def torch_installed() -> bool:
     """Whether torch can be imported here, without importing it (that alone takes 1.5 s)."""
-    return importlib.util.find_spec("torch") is not None
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # an import hook refuses it, or a half-removed module
+        return False
 
 
 def open_backend(settings: DreamSettings) -> Backend:
