@@ -40,7 +40,8 @@ setup(
     python_requires=">=3.10",
     packages=_packages(),
     package_dir=PARTS,
-    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"], "dreamlayer.engine.models": ["data/*.pth"]},
+    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"],
+                  "dreamlayer.engine.models": ["data/*.pth", "data/*.txt"]},
     install_requires=["numpy>=1.23", "Pillow>=11.1"],
     extras_require={
         "engine": ENGINE,

@@ -10,6 +10,7 @@ from dreamlayer.objective import GRAMMAR
 from dreamlayer.settings import BACKENDS, DreamSettings
 
 from .errors import DreamError
+from .preprocess import PREPROCESS_HELP
 
 _DEFAULTS = DreamSettings()
 
@@ -141,11 +142,14 @@ def _models_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     imp = msub.add_parser("import", help="install a weight file or an ONNX graph, from a file or a URL",
                           description="Install a weight file fetched on another machine, a gradient graph made by "
                                       "`dreamlayer export-onnx` (for the onnx backend, no torch needed), from a "
-                                      "file or an http(s) URL (with --sha256).")
+                                      "file or an http(s) URL (with --sha256), or your own ONNX image classifier "
+                                      "(its layers are found in the graph; give it a name with --as).")
     imp.add_argument("file", help="the file, or an http(s) URL of a graph")
     imp.add_argument("--as", dest="name", help="model name (default: guessed from the file name or the graph)")
     imp.add_argument("--sha256", help="the expected sha256 of a URL's file (required for URLs)")
     imp.add_argument("--size", type=int, default=0, help="the URL's file size in bytes, if known (caps the download)")
+    imp.add_argument("--preprocess", metavar="P",
+                     help="for your own ONNX classifier: how it expects pictures; " + PREPROCESS_HELP)
     imp.set_defaults(func=run_models_import)
     msub.add_parser("verify", help="re-check the sha256 of every installed model").set_defaults(func=run_models_verify)
     msub.add_parser("providers", help="the ONNX Runtime execution providers this machine has, best first"
@@ -184,6 +188,15 @@ def run_models_import(args: argparse.Namespace) -> int:
         return 0
     path = Path(args.file)
     if path.suffix.lower() == ".onnx":
+        from .import_classifier import import_classifier, is_dreamlayer_graph
+
+        if is_dreamlayer_graph(path) is False:  # a plain classifier: its gradient graph is made here
+            graph = import_classifier(path, args.name or path.stem, args.preprocess or "imagenet")
+            print(f"{graph.path}: {graph.model}, {len(graph.layers) - 1} layers found, default {graph.default_layer}"
+                  f"; preprocessing {args.preprocess or 'imagenet'} (onnx backend)")
+            return 0
+        if args.preprocess:
+            raise DreamError("--preprocess is for plain classifiers; a dreamlayer graph has its own")
         graph = graphs.import_graph(path, args.name)
         print(f"{graph.path}: {graph.model} up to {graph.deepest} (onnx backend)")
         return 0

@@ -23,15 +23,21 @@ def torch_installed() -> bool:
         return False
 
 
+def _torch_knows(model: str) -> bool:
+    from ..models import registry
+
+    return model in registry.names()
+
+
 def open_backend(settings: DreamSettings) -> Backend:
     """The backend ``settings.backend`` names, ready to dream ``settings``' objective.
 
-    ``auto`` is torch where it is installed (every objective, every model), else ONNX Runtime on
-    an installed gradient graph.
+    ``auto`` is torch where it is installed and knows the model (every objective), else ONNX
+    Runtime on an installed gradient graph (a model brought as ONNX has only that).
     """
     choice = settings.backend
     if choice == "auto":
-        choice = "torch" if torch_installed() else "onnx"
+        choice = "torch" if torch_installed() and _torch_knows(settings.model) else "onnx"
     if choice == "torch":
         if not torch_installed():
             raise DreamError("the torch backend needs torch: pip install 'dreamlayer[engine]', "
