@@ -7,6 +7,7 @@ is needed, only the ``onnx`` package.
 """
 from __future__ import annotations
 
+import ast
 import json
 import re
 import tempfile
@@ -23,9 +24,18 @@ ACTIVATIONS = ("Relu", "Clip", "LeakyRelu")  # whose outputs are dreamable layer
 DEFAULT_DEPTH = 0.6  # the default layer sits this far into the network: mid-level shapes and textures
 
 
-def layer_name(node_name: str, index: int, op: str) -> str:
-    """A short dotted name from an exporter's node path: '/features/features.3/Clip' -> 'features.3'."""
-    parts = [p for p in node_name.strip("/").split("/") if p][:-1]
+def layer_name(node: Any, index: int) -> str:
+    """A short dotted name for an activation node: its module path where the exporter recorded one
+    (torch's: 'inception3a.branch1'), else from the node's name ('/features/features.3/Clip' ->
+    'features.3'), else the operator and its position ('relu14')."""
+    scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), None)
+    if scopes:
+        try:
+            parts = [str(p) for p in ast.literal_eval(scopes) if p][:-1]
+        except (ValueError, SyntaxError):
+            parts = []
+    else:
+        parts = [p for p in node.name.strip("/").split("/") if p][:-1]
     kept: list[str] = []
     for part in parts:
         if kept and part.startswith(kept[-1] + "."):  # 'features/features.3': the module path repeats itself
@@ -33,7 +43,7 @@ def layer_name(node_name: str, index: int, op: str) -> str:
         else:
             kept.append(part)
     name = ".".join(kept)
-    return name if name and re.fullmatch(r"[A-Za-z_][\w.]*", name) else f"{op.lower()}{index}"
+    return name if name and re.fullmatch(r"[A-Za-z_][\w.]*", name) else f"{node.op_type.lower()}{index}"
 
 
 def _input_name(model: Any) -> str:
@@ -66,7 +76,7 @@ def discover(model: Any, input_name: str) -> list[onnx_grad.Target]:
             continue
         if not shapes.varies(out):
             continue  # after global pooling: no picture-sized activation
-        name = layer_name(node.name, index, node.op_type)
+        name = layer_name(node, index)
         while name in seen:
             name += "_"
         seen.add(name)

@@ -272,6 +272,36 @@ class _Backward:
         perm = list(self.g.attrs(node).get("perm", reversed(range(self.shapes.rank(node.input[0])))))
         self.accumulate(node.input[0], self.g.add("Transpose", [grad], perm=[int(i) for i in np.argsort(perm)]))
 
+    def _gather(self, node: Any, grad: str) -> None:
+        """Picking entries along an axis by constant indices (torch's ``x[:, 0]``): each source
+        entry's gradient is the sum of the picks of it, zero where none was picked."""
+        g = self.g
+        indices = g.array(node.input[1])
+        if indices is None or indices.ndim > 1:
+            raise DreamError("cannot make a gradient graph: Gather with computed or multi-dimensional indices")
+        source = node.input[0]
+        rank = self.shapes.rank(source)
+        axis = int(g.attrs(node).get("axis", 0)) % rank
+        length = self.shapes.at[0][source][axis]
+        picks = g.add("Unsqueeze", [grad, g.const(np.array([axis], np.int64))]) if indices.ndim == 0 else grad
+        flat = indices.reshape(-1) % length
+        zero = None
+        parts = []
+        for j in range(length):
+            chosen = [g.add("Slice", [picks, g.const(np.array([k], np.int64)), g.const(np.array([k + 1], np.int64)),
+                                      g.const(np.array([axis], np.int64))]) for k in np.flatnonzero(flat == j)]
+            if not chosen:
+                if zero is None:
+                    one = g.add("Slice", [picks, g.const(np.array([0], np.int64)), g.const(np.array([1], np.int64)),
+                                          g.const(np.array([axis], np.int64))])
+                    zero = g.add("Mul", [one, g.const(np.float32(0))])
+                chosen = [zero]
+            total = chosen[0]
+            for more in chosen[1:]:
+                total = g.add("Add", [total, more])
+            parts.append(total)
+        self.accumulate(source, g.add("Concat", parts, axis=axis))
+
     def _concat(self, node: Any, grad: str) -> None:
         g = self.g
         axis = int(g.attrs(node)["axis"])
