@@ -27,6 +27,14 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"step length in units of the 0..1 pixel range (default {d.step_size})")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed for jitter (default {d.seed})")
     parser.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    backend_arguments(parser)
+    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
+    force_argument(parser)
+
+
+def backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """--backend and --providers, for every command that dreams."""
+    d = _DEFAULTS
     parser.add_argument("--backend", default=d.backend, choices=BACKENDS,
                         help="what computes the gradients: torch, onnx (ONNX Runtime on a graph from "
                              "`dreamlayer export-onnx`, no torch needed) or auto (torch where installed; default)")
@@ -34,8 +42,6 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help="ONNX Runtime execution providers in order of preference, e.g. "
                              "CUDAExecutionProvider,CPUExecutionProvider (default: the best available; "
                              "`dreamlayer models providers` lists them)")
-    parser.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
-    force_argument(parser)
 
 
 def _providers(text: str) -> list[str]:

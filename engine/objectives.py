@@ -15,7 +15,7 @@ from typing import Callable, Optional
 import torch
 
 from dreamlayer import objective as spec
-from dreamlayer.objective import Objective, ObjectiveError
+from dreamlayer.objective import Objective
 from dreamlayer.settings import DreamSettings
 
 from .backends.base import requested
@@ -45,14 +45,6 @@ class Scorer:
 
     def __call__(self, acts: Activations) -> torch.Tensor:
         return self.score(acts)
-
-
-def parse(text: str) -> Objective:
-    """Parse an expression, with the engine's error type for its callers."""
-    try:
-        return spec.parse(text)
-    except ObjectiveError as exc:
-        raise DreamError(str(exc)) from None
 
 
 def _check_channel(net: DreamNet, layer: str, channel: int) -> None:

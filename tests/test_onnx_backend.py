@@ -173,6 +173,11 @@ def test_a_dream_on_the_onnx_backend_never_imports_torch(installed: graphs.Graph
     assert listed.returncode == 0 and "blocks.9" in listed.stdout and "TORCH-MODULES []" in listed.stdout
     refused = run("dream", str(photo_png), "-o", str(out), "--force", "--backend", "torch")
     assert refused.returncode == 2 and "needs torch" in refused.stderr
+    frames = tmp_path / "zoom"
+    zoomed = run("zoom", str(photo_png), "-o", str(frames), "--frames", "2", "--size", "64x48",
+                 "--steps-per-frame", "1", "--jitter", "4", "--backend", "onnx")
+    assert zoomed.returncode == 0, zoomed.stderr
+    assert "TORCH-MODULES []" in zoomed.stdout and len(list(frames.glob("*.png"))) == 2
 
 
 def test_the_engine_process_dreams_on_onnx_runtime(installed: graphs.Graph):

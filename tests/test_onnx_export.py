@@ -26,7 +26,8 @@ from dreamlayer.cli import main
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.efficientnet_lite import SameConv2d
 from dreamlayer.engine.models.network import DreamNet
-from dreamlayer.engine.objectives import compile_objective, parse
+from dreamlayer.engine.objectives import compile_objective
+from dreamlayer.engine.parse import parse
 from dreamlayer.engine import graphs
 from dreamlayer.engine.backends.onnx_backend import feeds
 from dreamlayer.engine.onnx_export import export_network, metadata

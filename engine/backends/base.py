@@ -6,10 +6,10 @@ from typing import Protocol
 import numpy as np
 
 from dreamlayer import objective as spec
-from dreamlayer.objective import Objective, ObjectiveError, Sum
+from dreamlayer.objective import Objective, Sum
 from dreamlayer.settings import DreamSettings
 
-from ..errors import DreamError
+from ..parse import parse
 
 
 class Backend(Protocol):
@@ -37,8 +37,5 @@ def requested(settings: DreamSettings, default_layer: str) -> Objective:
     """The objective ``settings`` ask for: the expression, else amplifying the chosen layers (or
     the model's default layer)."""
     if settings.objective and settings.objective.strip():
-        try:
-            return spec.parse(settings.objective)
-        except ObjectiveError as exc:
-            raise DreamError(str(exc)) from None
+        return parse(settings.objective)
     return Sum.of(tuple((1.0, spec.layer(name)) for name in settings.layers or [default_layer]))

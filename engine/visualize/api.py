@@ -18,7 +18,8 @@ from ..deepdream import evaluate
 from ..errors import DreamError
 from ..models import registry
 from ..models.network import LOGITS, DreamNet
-from ..objectives import Scorer, compile_objective, load_guide, parse
+from ..objectives import Scorer, compile_objective, load_guide
+from ..parse import parse
 from ..tensors import read_fitted, to_numpy
 from ..tiling import auto_tile
 from . import regularizers
