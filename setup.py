@@ -25,7 +25,7 @@ ENGINE = [  # the torch backend, and export-onnx (onnx, onnxscript) to make grap
     "onnxscript>=0.5,<1",
 ] + RUNTIME
 UI = ["PyQt5>=5.15"]
-ONNX = ["onnxruntime>=1.16"] + RUNTIME  # the onnx backend: dreams on imported graphs, no torch
+ONNX = ["onnxruntime>=1.16", "onnx>=1.14"] + RUNTIME  # the onnx backend and importing ONNX classifiers; no torch
 VIDEO = ["imageio-ffmpeg>=0.5,<1", "opencv-python-headless>=4.8"]  # zoom, dream-video: ffmpeg inside, flow
 DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5",
        "mypy>=1.10,<3"]

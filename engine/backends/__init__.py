@@ -23,10 +23,17 @@ def torch_installed() -> bool:
         return False
 
 
-def _torch_knows(model: str) -> bool:
+def _auto(model: str) -> str:
+    if not torch_installed():
+        return "onnx"
+    from .. import graphs
     from ..models import registry
 
-    return model in registry.names()
+    if model in registry.names():
+        return "torch"
+    if graphs.installed(model):
+        return "onnx"
+    raise DreamError(f"unknown model {model!r}; choose one of: {', '.join(registry.names() + graphs.models())}")
 
 
 def open_backend(settings: DreamSettings) -> Backend:
@@ -37,7 +44,7 @@ def open_backend(settings: DreamSettings) -> Backend:
     """
     choice = settings.backend
     if choice == "auto":
-        choice = "torch" if torch_installed() and _torch_knows(settings.model) else "onnx"
+        choice = _auto(settings.model)
     if choice == "torch":
         if not torch_installed():
             raise DreamError("the torch backend needs torch: pip install 'dreamlayer[engine]', "
