@@ -198,7 +198,8 @@ def run_models_import(args: argparse.Namespace) -> int:
 
         if is_dreamlayer_graph(path) is False:  # a plain classifier: its gradient graph is made here
             graph = import_classifier(path, args.name or path.stem, args.preprocess or "imagenet")
-            print(f"{graph.path}: {graph.model}, {len(graph.layers) - 1} layers found, default {graph.default_layer}"
+            found = [layer for layer in graph.layers if layer.name != graphs.LOGITS]
+            print(f"{graph.path}: {graph.model}, {len(found)} layers found, default {graph.default_layer}"
                   f"; preprocessing {args.preprocess or 'imagenet'} (onnx backend)")
             return 0
         if args.preprocess:
