@@ -224,10 +224,10 @@ def _import_weights(path: Path, name: str | None) -> int:
 
 
 def run_models_providers(args: argparse.Namespace) -> int:
-    from .backends.onnx_backend import PREFERRED, available_providers
+    from .backends.onnx_backend import CPU, PREFERRED, available_providers
 
     have = available_providers()
-    for name in sorted(have, key=lambda p: PREFERRED.index(p) if p in PREFERRED else len(PREFERRED)):
+    for name in sorted(have, key=lambda p: (p == CPU, PREFERRED.index(p) if p in PREFERRED else len(PREFERRED))):
         print(name)
     return 0
 
