@@ -12,11 +12,9 @@ import logging
 import math
 import os
 import platform
-import queue
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Optional
 
 from dreamlayer import __version__, protocol
@@ -24,6 +22,7 @@ from dreamlayer.pixels import Image
 from dreamlayer.protocol import Message, ProtocolError
 
 from . import runtime
+from .dream_line import DreamJob, DreamLine
 from .dream_request import DreamRequest, read_dream_request
 from .errors import BadRequest, engine_failure
 from .pull_job import pull
@@ -57,25 +56,25 @@ def _layer_entry(model: str, info: Any) -> dict[str, Any]:
     return entry
 
 
-@dataclass
-class DreamJob:
-    id: int
-    request: Message
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-
 class Outbox:
-    """Frames to the editor; one lock so the dream thread and the main thread never interleave."""
+    """Frames to the editor; one lock so the dream thread and the main thread never interleave.
+    ``deflate``: large blobs are deflated (for a network link, see ``protocol``)."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, deflate: bool = False) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self._deflate = deflate
         self.closed = False
+
+    def close(self) -> None:
+        """Send nothing more (the connection is going away)."""
+        with self._lock:
+            self.closed = True
 
     def send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> None:
         """Send a frame; once the editor has gone away, sending does nothing."""
         try:
-            frame = protocol.encode(Message(kind, fields, blobs or []))
+            frame = protocol.encode(Message(kind, fields, blobs or []), self._deflate)
         except (TypeError, ValueError) as exc:  # a field JSON cannot carry: say so rather than die
             log.error("cannot send %s: %s", kind, exc)
             frame = protocol.encode(Message("error", {"id": None, "message": engine_failure(exc)}))
@@ -91,19 +90,25 @@ class Outbox:
 
 
 class Worker:
-    """Answers requests; dreams on one background thread, downloads on others."""
+    """Answers one editor's requests; dreams on the line's thread, downloads on others.
 
-    def __init__(self, outbox: Outbox) -> None:
+    ``line``: the dreams of every editor of a ``dreamlayer serve`` (it outlives this worker);
+    without one, the worker has a line of its own. ``remote``: the editor is on another
+    machine (the hello says where the engine dreams; layer thumbnails, local paths, are left out).
+    """
+
+    def __init__(self, outbox: Outbox, line: Optional[DreamLine] = None, remote: bool = False) -> None:
         from dreamlayer.engine import DreamCancelled, DreamError, dream
         from dreamlayer.engine.models import registry
 
         self.out = outbox
         self._dream, self._cancelled, self._dream_error = dream, DreamCancelled, DreamError
         self.registry = registry
-        self._jobs: "queue.Queue[Optional[DreamJob]]" = queue.Queue()
+        self.remote = remote
+        self._own_line = line is None
+        self._line = line or DreamLine()
         self._active: dict[int, DreamJob] = {}
         self._active_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._dream_loop, name="dream", daemon=True)
         self._handlers: dict[str, Callable[[Message], None]] = {
             "hello": self._hello, "list_models": self._list_models, "layers": self._layers,
             "labels": self._labels, "dream": self._queue_dream, "cancel": self._cancel,
@@ -111,16 +116,17 @@ class Worker:
         }
 
     def hello(self, request_id: Optional[int] = None) -> None:
+        where: dict[str, Any] = {"host": platform.node(), "device": _device_words(), "remote": True} \
+            if self.remote else {}
         self.out.send("hello", id=request_id, protocol=protocol.PROTOCOL_VERSION, engine=__version__,
-                      python=platform.python_version(), pid=os.getpid())
+                      python=platform.python_version(), pid=os.getpid(), **where)
 
-    def serve(self, stdin: BinaryIO) -> int:
+    def serve(self, stdin: BinaryIO, max_blobs: int = protocol.MAX_BLOBS) -> int:
         """Read requests until shutdown or end of input; the exit code for the process."""
-        self._thread.start()
         code = 0
         try:
             while True:
-                message = protocol.read_message(stdin)
+                message = protocol.read_message(stdin, max_blobs=max_blobs)
                 if message is None:
                     log.info("the editor closed the pipe; exiting")
                     break
@@ -139,8 +145,8 @@ class Worker:
         with self._active_lock:
             for job in self._active.values():
                 job.cancel.set()
-        self._jobs.put(None)
-        self._thread.join()
+        if self._own_line:
+            self._line.close()
 
     def _handle(self, message: Message) -> None:
         request_id = message.get("id")
@@ -172,7 +178,8 @@ class Worker:
 
     def _layers(self, message: Message) -> None:
         model = self._model_name(message)
-        layers = [_layer_entry(model, info) for info in self.registry.layer_infos(model)]
+        layers = [{k: v for k, v in _layer_entry(model, info).items() if "thumbnail" not in k} if self.remote
+                  else _layer_entry(model, info) for info in self.registry.layer_infos(model)]
         self.out.send("layers", id=message.get("id"), model=model, layers=layers,
                       default=self.registry.default_layer(model))
 
@@ -184,10 +191,11 @@ class Worker:
         job_id = message.get("id")
         if not isinstance(job_id, int):
             raise BadRequest("a dream request needs an integer id")
-        job = DreamJob(job_id, message)
+        job = DreamJob(job_id, message, self._run_job,
+                       lambda ahead: self.out.send("queued", id=job_id, ahead=ahead))
         with self._active_lock:
             self._active[job_id] = job
-        self._jobs.put(job)
+        self._line.put(job)
 
     def _cancel(self, message: Message) -> None:
         with self._active_lock:
@@ -201,16 +209,12 @@ class Worker:
         threading.Thread(target=pull, args=(self.out.send, self.registry, message.get("id"), model, spec), name="pull",
                          daemon=True).start()
 
-    def _dream_loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            try:
-                self._run(job)
-            finally:
-                with self._active_lock:
-                    self._active.pop(job.id, None)
+    def _run_job(self, job: DreamJob) -> None:
+        try:
+            self._run(job)
+        finally:
+            with self._active_lock:
+                self._active.pop(job.id, None)
 
     def _run(self, job: DreamJob) -> None:
         if job.cancel.is_set():
@@ -266,6 +270,16 @@ class Worker:
                       objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
                       steps=result.steps, model=result.model, layers=list(result.layers),
                       objective=result.objective, device=result.device, **extra)
+
+
+def _device_words() -> str:
+    """Where ``auto`` dreams on this machine, in words for the painter ("cuda (NVIDIA H200)")."""
+    import torch
+
+    from .devices import resolve_device
+
+    device = resolve_device("auto")
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
 
 
 def _result_image(request: DreamRequest, result: Any, form: str) -> Image:
