@@ -9,6 +9,7 @@ from PyQt5.QtCore import QSettings
 
 log = logging.getLogger("dreamlayer.ui")
 KEY = "dialog/last"
+ENGINE_KEY = "dialog/engine"  # where the dialog dreams: kept apart from the look that presets save
 
 
 class SettingsStore:
@@ -18,8 +19,8 @@ class SettingsStore:
         self.settings = settings if settings is not None else QSettings(
             QSettings.Format.IniFormat, QSettings.Scope.UserScope, "dreamlayer", "dreamlayer")
 
-    def load(self) -> dict[str, Any]:
-        raw = self.settings.value(KEY, "", type=str)
+    def load(self, key: str = KEY) -> dict[str, Any]:
+        raw = self.settings.value(key, "", type=str)
         if not raw:
             return {}
         try:
@@ -29,6 +30,6 @@ class SettingsStore:
             return {}
         return state if isinstance(state, dict) else {}
 
-    def save(self, state: dict[str, Any]) -> None:
-        self.settings.setValue(KEY, json.dumps(state))
+    def save(self, state: dict[str, Any], key: str = KEY) -> None:
+        self.settings.setValue(key, json.dumps(state))
         self.settings.sync()
