@@ -19,13 +19,13 @@ TOKEN = "test-token-0123456789abcdef"
 
 
 class ServeProcess:
-    """``python -m dreamlayer serve --port 0``; ``port`` once it says where it listens."""
+    """``python -m dreamlayer serve`` (on any free port unless ``port``); ``port`` once it says where it listens."""
 
-    def __init__(self, token_file: Path, token: Optional[str] = TOKEN) -> None:
+    def __init__(self, token_file: Path, token: Optional[str] = TOKEN, port: int = 0) -> None:
         if token is not None:
             token_file.write_text(token + "\n")
         self.token_file = token_file
-        self.proc = subprocess.Popen([sys.executable, "-m", "dreamlayer", "serve", "--port", "0",
+        self.proc = subprocess.Popen([sys.executable, "-m", "dreamlayer", "serve", "--port", str(port),
                                       "--token-file", str(token_file)],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.log: list[str] = []
