@@ -100,7 +100,7 @@ def through_pipe(image: Image, settings: DreamSettings) -> dict[str, Any]:
         proc.wait()
 
 
-def through_serve(image: Image, settings: DreamSettings) -> dict[str, Any]:
+def through_serve(image: Image, settings: DreamSettings, deflate: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         token_file = Path(folder) / "token"
         token_file.write_text(TOKEN)
@@ -113,7 +113,9 @@ def through_serve(image: Image, settings: DreamSettings) -> dict[str, Any]:
                 connection.sendall(protocol.auth_preamble(TOKEN))
                 stream = Counting(connection.makefile("rb"))  # type: ignore[arg-type]
                 protocol.read_message(stream)  # type: ignore[arg-type]
-                return one_dream(connection.sendall, stream, image, settings, deflate=True)
+                if deflate:
+                    connection.sendall(protocol.encode(Message("deflate", {"id": 0, "on": True})))
+                return one_dream(connection.sendall, stream, image, settings, deflate)
         finally:
             proc.kill()
             proc.wait()
@@ -128,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     image = picture(width, height)
     settings = DreamSettings(steps=args.steps, octaves=1)
     figures = {"size": args.size, "steps": args.steps, "pipe": through_pipe(image, settings),
-               "serve": through_serve(image, settings)}
+               "serve": through_serve(image, settings, deflate=False),
+               "serve_deflated": through_serve(image, settings, deflate=True)}
     print(json.dumps(figures, indent=2))
     return 0
 

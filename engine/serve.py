@@ -118,7 +118,7 @@ class Server:
         connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         log.info("editor connected from %s", peer)
         with connection.makefile("rb") as reader, connection.makefile("wb") as writer:
-            outbox = Outbox(writer, deflate=True)
+            outbox = Outbox(writer)
             worker = Worker(outbox, self.line, remote=True)
             worker.hello()
             try:

@@ -58,12 +58,12 @@ def _layer_entry(model: str, info: Any) -> dict[str, Any]:
 
 class Outbox:
     """Frames to the editor; one lock so the dream thread and the main thread never interleave.
-    ``deflate``: large blobs are deflated (for a network link, see ``protocol``)."""
+    ``deflate``: large blobs are deflated (the editor asks for it on a slow network, see ``protocol``)."""
 
-    def __init__(self, stream: BinaryIO, deflate: bool = False) -> None:
+    def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
-        self._deflate = deflate
+        self.deflate = False
         self.closed = False
 
     def close(self) -> None:
@@ -74,7 +74,7 @@ class Outbox:
     def send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> None:
         """Send a frame; once the editor has gone away, sending does nothing."""
         try:
-            frame = protocol.encode(Message(kind, fields, blobs or []), self._deflate)
+            frame = protocol.encode(Message(kind, fields, blobs or []), self.deflate)
         except (TypeError, ValueError) as exc:  # a field JSON cannot carry: say so rather than die
             log.error("cannot send %s: %s", kind, exc)
             frame = protocol.encode(Message("error", {"id": None, "message": engine_failure(exc)}))
@@ -112,7 +112,7 @@ class Worker:
         self._handlers: dict[str, Callable[[Message], None]] = {
             "hello": self._hello, "list_models": self._list_models, "layers": self._layers,
             "labels": self._labels, "dream": self._queue_dream, "cancel": self._cancel,
-            "pull_model": self._pull_model,
+            "pull_model": self._pull_model, "deflate": self._deflate,
         }
 
     def hello(self, request_id: Optional[int] = None) -> None:
@@ -166,6 +166,9 @@ class Worker:
         if not isinstance(model, str) or not model:
             raise BadRequest(f"{message.type} needs a model name")
         return model
+
+    def _deflate(self, message: Message) -> None:
+        self.out.deflate = bool(message.get("on"))
 
     def _hello(self, message: Message) -> None:
         self.hello(message.get("id"))

@@ -56,14 +56,21 @@ class Editor:
     def __init__(self, port: int, token: Optional[str] = TOKEN) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=START_S)
         self.stream = self.sock.makefile("rb")
+        self.received_bytes = 0
         if token is not None:
             self.sock.sendall(protocol.auth_preamble(token))
 
-    def send(self, kind: str, blobs: Optional[list[bytes]] = None, deflate: bool = True, **fields) -> None:
+    def send(self, kind: str, blobs: Optional[list[bytes]] = None, deflate: bool = False, **fields) -> None:
         self.sock.sendall(protocol.encode(Message(kind, fields, blobs or []), deflate))
 
     def receive(self) -> Optional[Message]:
-        return protocol.read_message(self.stream)
+        return protocol.read_message(self)  # type: ignore[arg-type]
+
+    def read(self, size: int = -1) -> bytes:
+        """The socket's bytes, counted (the protocol reads through here)."""
+        data = self.stream.read(size)
+        self.received_bytes += len(data)
+        return data
 
     def until(self, *kinds: str) -> tuple[list[Message], Message]:
         seen = []

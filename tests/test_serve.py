@@ -77,18 +77,26 @@ def test_a_remote_dream_gives_the_same_bytes_as_the_pipe_engine(server, depth):
         editor.close()
 
 
-def test_large_pixels_travel_deflated_and_arrive_exact(server):
+def test_an_editor_that_asks_gets_deflated_pixels_both_ways_and_the_same_bytes(server):
     image = Image(512, 512, bytes(range(256)) * 4096, 8)  # compressible: deflated on the wire
-    frame = protocol.encode(protocol.Message("x", {}, [image.data]), deflate=True)
-    assert len(frame) < len(image.data) / 4
-    editor = server.connect()
-    try:
-        _hello(editor)
-        editor.dream(5, image, DreamSettings(steps=1, octaves=1))
-        _, result = editor.until("result", "error")
-        assert result.type == "result" and protocol.image_from(result).width == 512
-    finally:
-        editor.close()
+    results = []
+    for deflate in (False, True):
+        editor = server.connect()
+        try:
+            _hello(editor)
+            if deflate:
+                editor.send("deflate", id=1, on=True)
+            blobs: list[bytes] = []
+            fields = {"image": protocol.image_field(image, blobs), "settings": QUICK.to_dict()}
+            editor.send("dream", blobs, deflate=deflate, id=2, **fields)
+            before = editor.received_bytes
+            _, result = editor.until("result", "error")
+            assert result.type == "result", result.fields
+            results.append((protocol.image_from(result), editor.received_bytes - before))
+        finally:
+            editor.close()
+    (plain, plain_bytes), (packed, packed_bytes) = results
+    assert plain == packed and packed_bytes < plain_bytes / 2
 
 
 @pytest.mark.parametrize("token", ["wrong-token-0123456789", ""])

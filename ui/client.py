@@ -152,7 +152,7 @@ class EngineClient(QObject):
 
     def _send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> int:
         request_id = self._new_id()
-        deflate = self.remote is not None  # what the link will be once started
+        deflate = self.remote is not None and self.remote.deflate
         frame = protocol.encode(Message(kind, dict(fields, id=request_id), blobs or []), deflate)
         if self._ready and self._link is not None:
             self._link.write(frame)
@@ -270,6 +270,8 @@ class EngineClient(QObject):
         self._hello_timer.stop()
         self._hello = dict(message.fields)
         if first and self._link is not None:
+            if self.remote is not None and self.remote.deflate:
+                self._link.write(protocol.encode(Message("deflate", {"id": self._new_id(), "on": True})))
             for frame in self._held:
                 self._link.write(frame)
             self._held.clear()

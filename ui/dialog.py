@@ -468,7 +468,7 @@ class DreamDialog(QDialog):
             self.client.cancel(self._run.id)
             self._run = None
         self.store.save(self.state())
-        self.store.save(self.engine_box.values(), ENGINE_KEY)
+        self.store.save(self.engine_box.values(), ENGINE_KEY, private=True)
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self._connections = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any, Optional
 
 from PyQt5.QtCore import QSettings
@@ -30,6 +31,13 @@ class SettingsStore:
             return {}
         return state if isinstance(state, dict) else {}
 
-    def save(self, state: dict[str, Any], key: str = KEY) -> None:
+    def save(self, state: dict[str, Any], key: str = KEY, private: bool = False) -> None:
+        """``private``: the state holds a secret (a remote engine's token), so the file becomes
+        readable by its owner only."""
         self.settings.setValue(key, json.dumps(state))
         self.settings.sync()
+        if private:
+            try:
+                os.chmod(self.settings.fileName(), 0o600)
+            except OSError as exc:
+                log.warning("cannot make %s private: %s", self.settings.fileName(), exc)

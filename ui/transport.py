@@ -26,6 +26,7 @@ class Remote:
     host: str
     port: int
     token: str
+    deflate: bool = False  # pictures deflated both ways: pays on networks slower than about 100 Mbit/s
 
     @property
     def address(self) -> str:
@@ -53,7 +54,6 @@ class Link(QObject):
     received = pyqtSignal(bytes)
     said = pyqtSignal(str)  # a line of the engine's log
     ended = pyqtSignal(int, str)  # code (MISCONFIGURED: starting again cannot help), plain words
-    deflate = False  # whether frames sent on it should deflate large blobs
     name = ""  # the engine in words, for messages
 
     def open(self) -> None:
@@ -145,8 +145,6 @@ class ProcessLink(Link):
 
 class SocketLink(Link):
     """A TCP connection to ``dreamlayer serve``; the token's preamble goes first."""
-
-    deflate = True
 
     def __init__(self, remote: Remote, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)

@@ -3,6 +3,7 @@ remote's device and models, previews and Apply, a wrong token, waiting for anoth
 the server killed mid-dream, reconnecting, and the choice remembered."""
 import os
 import signal
+import stat
 
 import pytest
 
@@ -25,8 +26,9 @@ def server(tmp_path_factory):
 def remote_dialog(qtbot, qapp, settings_store, preset_store):
     made = []
 
-    def make(port, token=TOKEN, image=None, mask=None):
-        settings_store.save({"engine": "remote", "address": f"127.0.0.1:{port}", "token": token}, ENGINE_KEY)
+    def make(port, token=TOKEN, image=None, mask=None, deflate=False):
+        settings_store.save({"engine": "remote", "address": f"127.0.0.1:{port}", "token": token,
+                             "deflate": deflate}, ENGINE_KEY)
         client = EngineClient("/nonexistent/python")  # never started: the dialog must dream remotely
         dialog = DreamDialog(client, image or photo(96, 64), mask, preset_store, settings_store)
         qtbot.addWidget(dialog)
@@ -51,8 +53,10 @@ def _quick(dialog, steps=2):
     dialog.strength.pattern_size.setValue(4.0)
 
 
-def test_a_remote_engine_shows_where_it_dreams_and_its_models_then_previews_and_applies(remote_dialog, server):
-    dialog = remote_dialog(server.port, mask=half_mask(96, 64))
+@pytest.mark.parametrize("deflate", [False, True])
+def test_a_remote_engine_shows_where_it_dreams_and_its_models_then_previews_and_applies(remote_dialog, server,
+                                                                                         deflate):
+    dialog = remote_dialog(server.port, mask=half_mask(96, 64), deflate=deflate)
     _ready(dialog)
     assert dialog.engine_box.remote.isChecked() and dialog.client.process_id() == 0
     status = dialog.engine_box.status.text()
@@ -140,5 +144,6 @@ def test_the_engine_choice_is_remembered_apart_from_the_look(remote_dialog, serv
     dialog.engine_box.local.setChecked(True)  # back to this computer
     dialog.reject()
     saved = settings_store.load(ENGINE_KEY)
-    assert saved == {"engine": "local", "address": f"127.0.0.1:{server.port}", "token": TOKEN}
+    assert saved == {"engine": "local", "address": f"127.0.0.1:{server.port}", "token": TOKEN, "deflate": False}
     assert "token" not in settings_store.load() and "address" not in settings_store.load()
+    assert stat.S_IMODE(os.stat(settings_store.settings.fileName()).st_mode) == 0o600  # it holds the token
