@@ -357,7 +357,7 @@ class DreamDialog(QDialog):
         self.model_box.set_downloading(False)
         self.progress.idle()
         self.banner.show_problem(message, self.client.log_tail(), restartable=code != MISCONFIGURED)
-        self.engine_box.show_problem(message)
+        self.engine_box.show_problem("Not connected: see the message at the top.")
         self._say("")
         self._update_buttons()
 

@@ -38,7 +38,8 @@ def parse_address(text: str) -> tuple[str, int]:
     text = text.strip()
     host, port = text, str(DEFAULT_PORT)
     if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
+        host, bracket, rest = text[1:].partition("]")
+        host = host if bracket else ""
         port = rest[1:] if rest.startswith(":") else port
     elif text.count(":") == 1:
         host, port = text.split(":")

@@ -7,6 +7,7 @@ import signal
 import time
 
 from krita import Krita
+from PyQt5.QtCore import QByteArray
 from PyQt5.QtWidgets import QApplication
 
 WAIT = 240.0
@@ -89,9 +90,9 @@ def remote_engine(results, open_document, select_rect, layers, all_pixels, compo
     app = Krita.instance()
     document = yield from open_document(app, "remote", 160, 120)
     source = layers(document)[0]
-    pixels = bytes((x * 5 % 256, y * 3 % 256, (x + y) % 256, 255) for y in range(120) for x in range(160))
-    from PyQt5.QtCore import QByteArray
-    source.setPixelData(QByteArray(b"".join(pixels)), 0, 0, 160, 120)
+    pixels = bytes(value for y in range(120) for x in range(160) for value in (x * 5 % 256, y * 3 % 256, (x + y) % 256,
+                                                                                 255))
+    source.setPixelData(QByteArray(pixels), 0, 0, 160, 120)
     select_rect(document, source, 40, 30, 80, 60)
     yield 300
     before_source = all_pixels(source, document)

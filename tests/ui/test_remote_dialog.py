@@ -11,6 +11,7 @@ from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 from dreamlayer.ui.client import EngineClient
 from dreamlayer.ui.dialog import DreamDialog
 from dreamlayer.ui.store import ENGINE_KEY
+from dreamlayer.ui.transport import parse_address
 from serve_process import TOKEN, ServeProcess
 from uihelpers import half_mask, photo, wait_for
 
@@ -76,7 +77,8 @@ def test_a_wrong_token_is_said_in_one_line_and_a_corrected_one_connects(remote_d
     dialog = remote_dialog(server.port, token="not-the-token-at-all")
     wait_for(lambda: dialog.banner.isVisible())
     assert "wrong or missing token" in dialog.banner.text.text() and not dialog.banner.restart.isVisible()
-    assert "token" in dialog.engine_box.status.text() and not dialog.preview_button.isEnabled()
+    assert dialog.engine_box.status.text() == "Not connected: see the message at the top."
+    assert not dialog.preview_button.isEnabled()
     dialog.engine_box.token.setText(TOKEN)
     dialog.engine_box.check.click()
     _ready(dialog)
@@ -141,9 +143,37 @@ def test_server_killed_mid_dream_is_explained_and_reconnect_works(remote_dialog,
 def test_the_engine_choice_is_remembered_apart_from_the_look(remote_dialog, server, settings_store):
     dialog = remote_dialog(server.port)
     _ready(dialog)
+    assert dialog.engine_box.remote_fields.isVisible()
     dialog.engine_box.local.setChecked(True)  # back to this computer
+    assert dialog.engine_box.remote_fields.isHidden()  # address and token out of the way
     dialog.reject()
     saved = settings_store.load(ENGINE_KEY)
     assert saved == {"engine": "local", "address": f"127.0.0.1:{server.port}", "token": TOKEN, "deflate": False}
     assert "token" not in settings_store.load() and "address" not in settings_store.load()
     assert stat.S_IMODE(os.stat(settings_store.settings.fileName()).st_mode) == 0o600  # it holds the token
+
+
+@pytest.mark.parametrize("text, parsed", [("gpu-box", ("gpu-box", 7823)), ("10.0.0.5:9000", ("10.0.0.5", 9000)),
+                                          ("[::1]:8000", ("::1", 8000)), (" 127.0.0.1:7823 ", ("127.0.0.1", 7823))])
+def test_addresses_are_read_as_a_painter_writes_them(text, parsed):
+    assert parse_address(text) == parsed
+
+
+@pytest.mark.parametrize("text", ["", "host:", "host:0", "host:99999", "host:port", "[::1"])
+def test_a_bad_address_is_one_line(text):
+    with pytest.raises(ValueError, match="is not an address: write host or host:port"):
+        parse_address(text)
+
+
+def test_an_incomplete_remote_choice_says_what_is_missing_and_dreams_here_meanwhile(qtbot, engine, settings_store,
+                                                                                      preset_store):
+    settings_store.save({"engine": "remote", "address": "127.0.0.1:7823", "token": ""}, ENGINE_KEY)
+    dialog = DreamDialog(engine, photo(32, 32), None, preset_store, settings_store)
+    qtbot.addWidget(dialog)
+    assert engine.remote is None
+    assert dialog.engine_box.status.text() == ("Paste the token `dreamlayer serve` printed; dreaming on this "
+                                               "computer until then.")
+    dialog.engine_box.check.click()
+    assert dialog.engine_box.status.text() == "Paste the token `dreamlayer serve` printed."
+    assert engine.remote is None
+    dialog.reject()

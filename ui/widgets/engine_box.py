@@ -47,14 +47,16 @@ class EngineBox(QWidget):
         choice.addWidget(self.local)
         choice.addWidget(self.remote)
         choice.addStretch(1)
-        self._form = QFormLayout()
-        self._form.addRow("Address:", self.address)
-        self._form.addRow("Token:", self.token)
-        self._form.addRow("", self.deflate)
+        self.remote_fields = QWidget()  # shown only for Remote: the dialog stays short for most painters
+        form = QFormLayout(self.remote_fields)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Address:", self.address)
+        form.addRow("Token:", self.token)
+        form.addRow("", self.deflate)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(choice)
-        layout.addLayout(self._form)
+        layout.addWidget(self.remote_fields)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(self.check)
@@ -91,6 +93,12 @@ class EngineBox(QWidget):
         """Say what answered: the machine and device of a remote engine, how many models it has."""
         installed = "" if models is None else \
             f"; {sum(1 for m in models if m.get('installed'))} of {len(models)} models installed"
+        if self.remote.isChecked() and not hello.get("remote"):
+            try:
+                self.choice()
+            except ValueError as exc:
+                self.show_problem(f"{exc}; dreaming on this computer until then.")
+                return
         if hello.get("remote"):
             self._say(f"Connected to {hello.get('host') or 'the remote engine'}: dreams on "
                       f"{hello.get('device') or 'an unknown device'}{installed}.")
@@ -105,12 +113,7 @@ class EngineBox(QWidget):
         self.status.setText(text)
 
     def _toggled(self) -> None:
-        remote = self.remote.isChecked()
-        for field in (self.address, self.token, self.deflate):
-            field.setEnabled(remote)
-            label = self._form.labelForField(field)
-            if label is not None:
-                label.setEnabled(remote)
+        self.remote_fields.setVisible(self.remote.isChecked())
         if self.local.isChecked():
             self.chosen.emit(None)
 
