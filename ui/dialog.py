@@ -319,8 +319,9 @@ class DreamDialog(QDialog):
     def _queued(self, dream_id: int, ahead: int) -> None:
         if self._run is not None and dream_id == self._run.id:
             self.progress.begin(f"Waiting for the engine ({ahead} ahead)")
-            self._say(f"The engine is busy with {ahead} other dream{'s' if ahead > 1 else ''} (another editor's, "
-                      "on a shared engine); yours starts after, in the order asked.")
+            self.progress.time_left.setText(f"{ahead} ahead")
+            self._say(f"Waiting: {ahead} dream{'s' if ahead > 1 else ''} ahead of yours (another editor's, on a "
+                      "shared engine).")
 
     def _cancelled(self, dream_id: int) -> None:
         if self._run is not None and dream_id == self._run.id:

@@ -106,7 +106,8 @@ def test_a_dream_waiting_behind_another_editors_says_so(remote_dialog, server):
         dialog.preview_button.click()
         wait_for(lambda: "Waiting for the engine" in dialog.progress.bar.format())
         assert dialog.progress.bar.format() == "Waiting for the engine (1 ahead)"
-        assert "busy with 1 other dream" in dialog.status.text()
+        assert dialog.status.text() == "Waiting: 1 dream ahead of yours (another editor's, on a shared engine)."
+        assert dialog.progress.time_left.text() == "1 ahead"
         other.send("cancel", id=2, target=1)
         wait_for(lambda: dialog._finished_preview is not None)
     finally:
