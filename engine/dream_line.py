@@ -34,7 +34,7 @@ class DreamLine:
 
     def put(self, job: DreamJob) -> None:
         with self._ready:
-            ahead = len(self._jobs) + (self._running is not None)
+            ahead = _live([*([self._running] if self._running else []), *self._jobs])
             self._jobs.append(job)
             self._ready.notify()
         if ahead:
@@ -56,8 +56,9 @@ class DreamLine:
                     return
                 job = self._running = self._jobs.popleft()
                 waiting = list(self._jobs)
-            for place, other in enumerate(waiting, start=1):
-                _tell(other, place)
+            for index, other in enumerate(waiting):
+                if not other.cancel.is_set():
+                    other.waiting(_live([job, *waiting[:index]]))
             try:
                 job.run(job)
             finally:
@@ -65,6 +66,6 @@ class DreamLine:
                     self._running = None
 
 
-def _tell(job: DreamJob, ahead: int) -> None:
-    if not job.cancel.is_set():
-        job.waiting(ahead)
+def _live(jobs: list[DreamJob]) -> int:
+    """How many of ``jobs`` still count as ahead: a cancelled one ends within a step."""
+    return sum(1 for job in jobs if not job.cancel.is_set())

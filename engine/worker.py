@@ -41,11 +41,14 @@ def _finite(value: Any) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
-def _layer_entry(model: str, info: Any) -> dict[str, Any]:
-    """A layer for the ``layers`` reply, with the paths of its atlas pictures painted so far."""
+def _layer_entry(model: str, info: Any, thumbnails: bool = True) -> dict[str, Any]:
+    """A layer for the ``layers`` reply, with the paths of its atlas pictures painted so far
+    (unless ``thumbnails`` is false: for an editor on another machine, where they are no files)."""
     from dreamlayer.engine.visualize.atlas import atlas_thumbnail
 
     entry: dict[str, Any] = {"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
+    if not thumbnails:
+        return entry
     whole = atlas_thumbnail(model, info.name, None)
     if whole is not None:
         entry["thumbnail"] = str(whole)
@@ -181,8 +184,7 @@ class Worker:
 
     def _layers(self, message: Message) -> None:
         model = self._model_name(message)
-        layers = [{k: v for k, v in _layer_entry(model, info).items() if "thumbnail" not in k} if self.remote
-                  else _layer_entry(model, info) for info in self.registry.layer_infos(model)]
+        layers = [_layer_entry(model, info, not self.remote) for info in self.registry.layer_infos(model)]
         self.out.send("layers", id=message.get("id"), model=model, layers=layers,
                       default=self.registry.default_layer(model))
 

@@ -47,12 +47,30 @@ def _hello(editor) -> protocol.Message:
     return hello
 
 
-def test_hello_says_where_the_engine_dreams(server):
+def test_hello_says_where_the_engine_dreams_and_no_local_path_is_offered(server):
     editor = server.connect()
     try:
         hello = _hello(editor)
         assert hello["protocol"] == protocol.PROTOCOL_VERSION and hello["remote"] is True
         assert hello["device"] and hello["host"]
+        editor.send("layers", id=1, model=DreamSettings().model)
+        layers = editor.receive()
+        assert layers.type == "layers" and layers["layers"]
+        assert not any("thumbnail" in key for layer in layers["layers"] for key in layer)
+    finally:
+        editor.close()
+
+
+def test_a_dream_that_replaces_a_cancelled_one_is_not_told_to_wait(server):
+    editor = server.connect()
+    try:
+        _hello(editor)
+        editor.dream(1, _photo(64, 64), LONG)
+        editor.until("progress")
+        editor.send("cancel", id=2, target=1)
+        editor.dream(3, _photo(48, 48), QUICK)
+        seen, result = editor.until("result")
+        assert result["id"] == 3 and not [m for m in seen if m.type == "queued"]
     finally:
         editor.close()
 
