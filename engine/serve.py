@@ -32,6 +32,7 @@ DEFAULT_PORT = 7823
 AUTH_SECONDS = 5.0  # a real editor sends its preamble at once; anyone slower is dropped unread
 SEND_SECONDS = 60  # an editor that stops reading for this long is dropped, so it cannot stall the line
 MAX_CONNECTIONS = 16
+ACCEPT_RETRY_S = 0.5
 MAX_BLOBS = 1 << 30  # per request: a 16-bit RGBA picture of 120 MP with its mask; checked before reading
 
 
@@ -88,7 +89,12 @@ class Server:
 
     def serve_forever(self) -> None:
         while True:
-            connection, peer = self._listener.accept()
+            try:
+                connection, peer = self._listener.accept()
+            except OSError as exc:  # out of file descriptors, say: the editors already connected go on
+                log.warning("cannot accept a connection now: %s", exc)
+                time.sleep(ACCEPT_RETRY_S)
+                continue
             if not self._slots.acquire(blocking=False):
                 log.warning("refused %s: already %d connections", peer[0], MAX_CONNECTIONS)
                 connection.close()
