@@ -19,6 +19,23 @@ class DreamJob:
     run: Callable[[DreamJob], None]
     waiting: Callable[[int], None]  # told how many dreams are ahead whenever that falls
     cancel: threading.Event = field(default_factory=threading.Event)
+    _told: Optional[int] = None
+    _started = False
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tell(self, ahead: int) -> None:
+        """Say how many dreams are ahead, only while it still waits and only when fewer than said
+        before: the line's thread and the editor's may compute it at nearly the same time."""
+        with self._lock:
+            if self._started or self.cancel.is_set() or not ahead or (self._told is not None and ahead >= self._told):
+                return
+            self._told = ahead
+            self.waiting(ahead)
+
+    def start(self) -> None:
+        """From now on the editor hears ``started``, never ``queued``."""
+        with self._lock:
+            self._started = True
 
 
 class DreamLine:
@@ -37,8 +54,7 @@ class DreamLine:
             ahead = _live([*([self._running] if self._running else []), *self._jobs])
             self._jobs.append(job)
             self._ready.notify()
-        if ahead:
-            job.waiting(ahead)
+        job.tell(ahead)
 
     def close(self) -> None:
         """Stop once the running dream ends (jobs still waiting are dropped); for the pipe engine."""
@@ -56,9 +72,9 @@ class DreamLine:
                     return
                 job = self._running = self._jobs.popleft()
                 waiting = list(self._jobs)
+            job.start()
             for index, other in enumerate(waiting):
-                if not other.cancel.is_set():
-                    other.waiting(_live([job, *waiting[:index]]))
+                other.tell(_live([job, *waiting[:index]]))
             try:
                 job.run(job)
             finally:
