@@ -133,9 +133,11 @@ class EngineClient(QObject):
         self._kill()
 
     def _kill(self) -> None:
-        if self._link is not None:
-            self._link.kill()
+        """End the engine; anything it still says while going is ignored (the link is let go first)."""
+        link = self._link
+        if link is not None:
             self._forget_link()
+            link.kill()
 
     def _forget_link(self) -> None:
         self._hello_timer.stop()
