@@ -24,6 +24,7 @@ from dreamlayer import protocol
 from dreamlayer.protocol import Message
 
 from .dream_line import DreamLine
+from .errors import DreamError
 from .worker import Outbox, Worker
 
 log = logging.getLogger("dreamlayer.serve")
@@ -82,7 +83,10 @@ class Server:
 
     def __init__(self, host: str, port: int, token: str) -> None:
         self._expected = protocol.auth_preamble(token)
-        self._listener = socket.create_server((host, port))
+        try:
+            self._listener = socket.create_server((host, port))
+        except OSError as exc:
+            raise DreamError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.address = self._listener.getsockname()[:2]
         self.line = DreamLine()
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)

@@ -26,6 +26,12 @@ def run_serve(args: argparse.Namespace) -> int:
     return serve.run(args.host, args.port, token, announce, str(path) if made else None)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0 to 65535)")
+    return int(text)
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("serve", help="be the dream engine for editors on other machines",
                        description="Serve the dream engine to Krita dialogs elsewhere (Engine: Remote). It listens "
@@ -33,7 +39,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                    "machine through an SSH tunnel (see the README's Remote engine section).")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: this machine only; anything else is unencrypted)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT}; 0: any free one)")
+    p.add_argument("--port", type=_port, default=DEFAULT_PORT,
+                   help=f"TCP port (default {DEFAULT_PORT}; 0: any free one)")
     p.add_argument("--token-file", type=Path, metavar="FILE",
                    help=f"file holding the token editors must show; made (mode 0600) if missing "
                         f"(default {default_token_file()})")

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from dreamlayer import protocol
-from dreamlayer.engine.serve import AUTH_SECONDS, exposure_warning, is_loopback
+from dreamlayer.engine.serve import AUTH_SECONDS, Server, exposure_warning, is_loopback
 from dreamlayer.engine.token import read_or_make_token
 from dreamlayer.engine.errors import DreamError
 from dreamlayer.pixels import Image, Mask
 from dreamlayer.settings import DreamSettings
-from serve_process import ServeProcess
+from serve_process import TOKEN, ServeProcess
 from test_worker import WorkerProcess
 
 TESTS = Path(__file__).resolve().parent
@@ -319,3 +319,8 @@ def test_a_listener_beyond_this_machine_is_warned_about():
     assert exposure_warning("127.0.0.1", 7823) is None
     warning = exposure_warning("0.0.0.0", 7823)
     assert warning.startswith("WARNING: listening on 0.0.0.0:7823") and "unencrypted" in warning
+
+
+def test_a_port_in_use_is_one_line(server):
+    with pytest.raises(DreamError, match=f"cannot listen on 127.0.0.1:{server.port}: "):
+        Server("127.0.0.1", server.port, TOKEN)
