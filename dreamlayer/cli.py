@@ -10,6 +10,7 @@ from dreamlayer import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from dreamlayer.engine.cli import register as register_engine
+    from dreamlayer.engine.serve_cli import register as register_serve
     from dreamlayer.engine.video.cli import register as register_video
     from dreamlayer.engine.visualize.cli import register as register_visualize
     from dreamlayer.engine.zoom.cli import register as register_zoom
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"dreamlayer {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     register_engine(sub)
+    register_serve(sub)
     register_visualize(sub)
     register_zoom(sub)
     register_video(sub)

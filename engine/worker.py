@@ -14,19 +14,18 @@ import logging
 import math
 import os
 import platform
-import queue
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Optional
 
 from dreamlayer import __version__, protocol
 from dreamlayer.pixels import Image
-from dreamlayer.settings import BACKENDS
 from dreamlayer.protocol import Message, ProtocolError
 
 from . import runtime
+from .dream_line import DreamJob, DreamLine
+from .cli import backend_arguments
 from .dream_request import DreamRequest, read_dream_request
 from .errors import BadRequest, engine_failure
 from .pull_job import pull
@@ -45,12 +44,13 @@ def _finite(value: Any) -> Optional[float]:
     return number if math.isfinite(number) else None
 
 
-def _layer_entry(model: str, info: Any) -> dict[str, Any]:
-    """A layer for the ``layers`` reply, with the paths of its atlas pictures painted so far."""
+def _layer_entry(model: str, info: Any, thumbnails: bool = True) -> dict[str, Any]:
+    """A layer for the ``layers`` reply, with the paths of its atlas pictures painted so far
+    (unless ``thumbnails`` is false: for an editor on another machine, where they are no files)."""
     entry: dict[str, Any] = {"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
     from dreamlayer.engine.backends import torch_installed
 
-    if not torch_installed():  # the atlas paints with torch: without it there are no pictures to show
+    if not thumbnails or not torch_installed():  # the atlas paints with torch: without it there are none
         return entry
     from dreamlayer.engine.visualize.atlas import atlas_thumbnail
 
@@ -64,25 +64,25 @@ def _layer_entry(model: str, info: Any) -> dict[str, Any]:
     return entry
 
 
-@dataclass
-class DreamJob:
-    id: int
-    request: Message
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-
 class Outbox:
-    """Frames to the editor; one lock so the dream thread and the main thread never interleave."""
+    """Frames to the editor; one lock so the dream thread and the main thread never interleave.
+    ``deflate``: large blobs are deflated (the editor asks for it on a slow network, see ``protocol``)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._lock = threading.Lock()
+        self.deflate = False
         self.closed = False
+
+    def close(self) -> None:
+        """Send nothing more (the connection is going away)."""
+        with self._lock:
+            self.closed = True
 
     def send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> None:
         """Send a frame; once the editor has gone away, sending does nothing."""
         try:
-            frame = protocol.encode(Message(kind, fields, blobs or []))
+            frame = protocol.encode(Message(kind, fields, blobs or []), self.deflate)
         except (TypeError, ValueError) as exc:  # a field JSON cannot carry: say so rather than die
             log.error("cannot send %s: %s", kind, exc)
             frame = protocol.encode(Message("error", {"id": None, "message": engine_failure(exc)}))
@@ -98,36 +98,45 @@ class Outbox:
 
 
 class Worker:
-    """Answers requests; dreams on one background thread, downloads on others."""
+    """Answers one editor's requests; dreams on the line's thread, downloads on others.
 
-    def __init__(self, outbox: Outbox, backend: str = "auto") -> None:
+    ``line``: the dreams of every editor of a ``dreamlayer serve`` (it outlives this worker);
+    without one, the worker has a line of its own. ``remote``: the editor is on another
+    machine (the hello says where the engine dreams; layer thumbnails, local paths, are left out).
+    ``backend``, ``providers``: for requests whose settings leave them to the engine ("auto", none).
+    """
+
+    def __init__(self, outbox: Outbox, line: Optional[DreamLine] = None, remote: bool = False,
+                 backend: str = "auto", providers: Optional[list[str]] = None) -> None:
         from dreamlayer.engine import DreamCancelled, DreamError, catalogue, dream
 
         self.out = outbox
         self._dream, self._cancelled, self._dream_error = dream, DreamCancelled, DreamError
         self.catalogue = catalogue
-        self.backend = backend  # for requests whose settings leave the backend to the engine ("auto")
-        self._jobs: "queue.Queue[Optional[DreamJob]]" = queue.Queue()
+        self.backend, self.providers = backend, providers or []
+        self.remote = remote
+        self._own_line = line is None
+        self._line = line or DreamLine()
         self._active: dict[int, DreamJob] = {}
         self._active_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._dream_loop, name="dream", daemon=True)
         self._handlers: dict[str, Callable[[Message], None]] = {
             "hello": self._hello, "list_models": self._list_models, "layers": self._layers,
             "labels": self._labels, "dream": self._queue_dream, "cancel": self._cancel,
-            "pull_model": self._pull_model,
+            "pull_model": self._pull_model, "deflate": self._deflate,
         }
 
     def hello(self, request_id: Optional[int] = None) -> None:
+        where: dict[str, Any] = {"host": platform.node(), "device": _device_words(), "remote": True} \
+            if self.remote else {}
         self.out.send("hello", id=request_id, protocol=protocol.PROTOCOL_VERSION, engine=__version__,
-                      python=platform.python_version(), pid=os.getpid())
+                      python=platform.python_version(), pid=os.getpid(), **where)
 
-    def serve(self, stdin: BinaryIO) -> int:
+    def serve(self, stdin: BinaryIO, max_blobs: int = protocol.MAX_BLOBS) -> int:
         """Read requests until shutdown or end of input; the exit code for the process."""
-        self._thread.start()
         code = 0
         try:
             while True:
-                message = protocol.read_message(stdin)
+                message = protocol.read_message(stdin, max_blobs=max_blobs)
                 if message is None:
                     log.info("the editor closed the pipe; exiting")
                     break
@@ -146,8 +155,8 @@ class Worker:
         with self._active_lock:
             for job in self._active.values():
                 job.cancel.set()
-        self._jobs.put(None)
-        self._thread.join()
+        if self._own_line:
+            self._line.close()
 
     def _handle(self, message: Message) -> None:
         request_id = message.get("id")
@@ -168,6 +177,9 @@ class Worker:
             raise BadRequest(f"{message.type} needs a model name")
         return model
 
+    def _deflate(self, message: Message) -> None:
+        self.out.deflate = bool(message.get("on"))
+
     def _hello(self, message: Message) -> None:
         self.hello(message.get("id"))
 
@@ -180,7 +192,7 @@ class Worker:
 
     def _layers(self, message: Message) -> None:
         model = self._model_name(message)
-        layers = [_layer_entry(model, info) for info in self.catalogue.layer_infos(model)]
+        layers = [_layer_entry(model, info, not self.remote) for info in self.catalogue.layer_infos(model)]
         self.out.send("layers", id=message.get("id"), model=model, layers=layers,
                       default=self.catalogue.default_layer(model))
 
@@ -192,10 +204,11 @@ class Worker:
         job_id = message.get("id")
         if not isinstance(job_id, int):
             raise BadRequest("a dream request needs an integer id")
-        job = DreamJob(job_id, message)
+        job = DreamJob(job_id, message, self._run_job,
+                       lambda ahead: self.out.send("queued", id=job_id, ahead=ahead))
         with self._active_lock:
             self._active[job_id] = job
-        self._jobs.put(job)
+        self._line.put(job)
 
     def _cancel(self, message: Message) -> None:
         with self._active_lock:
@@ -216,16 +229,12 @@ class Worker:
         threading.Thread(target=pull, args=(self.out.send, registry, message.get("id"), model, spec), name="pull",
                          daemon=True).start()
 
-    def _dream_loop(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            try:
-                self._run(job)
-            finally:
-                with self._active_lock:
-                    self._active.pop(job.id, None)
+    def _run_job(self, job: DreamJob) -> None:
+        try:
+            self._run(job)
+        finally:
+            with self._active_lock:
+                self._active.pop(job.id, None)
 
     def _run(self, job: DreamJob) -> None:
         if job.cancel.is_set():
@@ -250,6 +259,8 @@ class Worker:
         image, settings, weights = request.image, request.settings, request.weights
         if settings.backend == "auto":
             settings = dataclasses.replace(settings, backend=self.backend)
+        if not settings.providers:
+            settings = dataclasses.replace(settings, providers=self.providers)
         eta = TimeLeft(settings.octave_scale)
         last_preview = [-math.inf]
 
@@ -285,6 +296,16 @@ class Worker:
                       objective=result.objective, device=result.device, **extra)
 
 
+def _device_words() -> str:
+    """Where ``auto`` dreams on this machine, in words for the painter ("cuda (NVIDIA H200)")."""
+    import torch
+
+    from .devices import resolve_device
+
+    device = resolve_device("auto")
+    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else device.type
+
+
 def result_image(request: DreamRequest, result: Any, form: str) -> Image:
     """The dream in the form asked for (see ``protocol``): mixed into the input by the mask, as
     dreamed (the editor masks it), or as a difference layer (opaque); otherwise alpha is the input's."""
@@ -313,12 +334,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     runtime.configure()
     parser = argparse.ArgumentParser(prog="python -m dreamlayer.engine.worker",
                                      description="The engine process an editor's dialog talks to over stdin/stdout.")
-    parser.add_argument("--backend", choices=BACKENDS, default="auto",
-                        help="what computes gradients when a request leaves it to the engine (default auto)")
+    backend_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dreamlayer.worker: %(message)s")
     outbox = Outbox(_claim_stdout())
-    worker = Worker(outbox, args.backend)
+    worker = Worker(outbox, backend=args.backend, providers=args.providers)
     worker.hello()
     return worker.serve(sys.stdin.buffer)
 

@@ -119,3 +119,15 @@ def test_floor_runs_the_same_network_in_onnx_runtime(tmp_path):
     assert report["objective_onnx"] == pytest.approx(report["objective_engine"], rel=1e-4)
     assert report["step_floor_ms"] == 2 * min(report["engine_forward_ms"], report["onnx_forward_ms"])
     assert "the step is" in done.stdout
+
+
+def test_remote_trip_measures_the_same_picture_through_each_engine(capsys):
+    from bench import remote
+
+    assert remote.main(["--size", "160x120"]) == 0  # blobs from 64 KiB on are deflated
+    figures = json.loads(capsys.readouterr().out)
+    raw = 160 * 120 * 4
+    for route in ("pipe", "serve", "serve_deflated"):
+        assert figures[route]["raw_bytes"] == raw and figures[route]["dream_s"] > 0
+    assert figures["serve"]["sent_bytes"] == figures["pipe"]["sent_bytes"] > raw  # raw blobs, plus a header
+    assert figures["serve_deflated"]["sent_bytes"] < raw  # a photo's constant alpha deflates

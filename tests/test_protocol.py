@@ -1,7 +1,9 @@
 """Framing and pixel fields of the editor-engine protocol."""
 import io
+import os
 import json
 import struct
+import zlib
 
 import pytest
 
@@ -164,3 +166,40 @@ def test_bad_dream_options_are_one_line_errors(fields, message):
 
     with pytest.raises(ValueError, match=message):
         DreamOptions.from_fields(Message("dream", fields))
+
+
+def test_deflated_frames_read_back_exactly_by_stream_and_decoder():
+    compressible = bytes(range(256)) * 1024
+    noise = os.urandom(1 << 17)
+    small = b"tiny"
+    message = Message("result", {"id": 1}, [compressible, noise, small])
+    frame = protocol.encode(message, deflate=True)
+    header = json.loads(frame[6:6 + struct.unpack(">I", frame[2:6])[0]])
+    assert list(header["deflated"]) == ["0"] and header["deflated"]["0"] == len(compressible)  # only where it pays
+    assert len(frame) < len(compressible) // 10 + len(noise) + 200
+    assert protocol.read_message(io.BytesIO(frame)).blobs == message.blobs
+    decoded = list(Decoder().feed(frame))
+    assert [m.blobs for m in decoded] == [message.blobs]
+    assert b"deflated" not in protocol.encode(message)  # a pipe gets raw blobs
+
+
+@pytest.mark.parametrize("deflated", [{"1": 10}, {"0": -1}, {"x": 10}, [10]])
+def test_a_bad_deflated_list_is_a_protocol_error(deflated):
+    header = json.dumps({"type": "x", "blobs": [4], "deflated": deflated}).encode()
+    with pytest.raises(ProtocolError, match="deflated"):
+        protocol.read_message(io.BytesIO(struct.pack(">2sI", b"DL", len(header)) + header + b"abcd"))
+
+
+def test_a_deflated_blob_is_never_inflated_past_its_claim_and_the_claim_counts_against_the_limit():
+    bomb = zlib.compress(bytes(50 << 20))
+    header = json.dumps({"type": "x", "blobs": [len(bomb)], "deflated": {"0": 1000}}).encode()
+    with pytest.raises(ProtocolError, match="does not inflate to the 1000 bytes"):
+        protocol.read_message(io.BytesIO(struct.pack(">2sI", b"DL", len(header)) + header + bomb))
+    header = json.dumps({"type": "x", "blobs": [len(bomb)], "deflated": {"0": 50 << 20}}).encode()
+    with pytest.raises(ProtocolError, match="more than the"):
+        protocol.read_message(io.BytesIO(struct.pack(">2sI", b"DL", len(header)) + header + bomb), max_blobs=1 << 20)
+
+
+def test_the_auth_preamble_has_one_length_whatever_the_token():
+    assert len(protocol.auth_preamble("a" * 16)) == len(protocol.auth_preamble("é" * 500)) == 40
+    assert protocol.auth_preamble("one token here!!") != protocol.auth_preamble("another token!!!")

@@ -1,8 +1,9 @@
-"""The editor's side of the engine process: starts it, speaks the protocol, reports through signals.
+"""The editor's side of the engine: starts or reaches it, speaks the protocol, reports through signals.
 
-Everything is asynchronous (QProcess and its signals), so the editor's UI never waits on the
-engine. Requests made while the engine is still starting are held and sent once it has said
-hello with the right protocol version.
+The engine is a process on this computer or a ``dreamlayer serve`` elsewhere (see
+:mod:`.transport`); the conversation is the same. Everything is asynchronous (Qt signals), so
+the editor's UI never waits on the engine. Requests made while the engine is still starting are
+held and sent once it has said hello with the right protocol version.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import logging
 from collections import deque
 from typing import Any, Optional
 
-from .qt import QImage, QObject, QProcess, QTimer, pyqtSignal
+from .qt import QImage, QObject, QTimer, pyqtSignal
 
 from dreamlayer import protocol
 from dreamlayer.pixels import Image, Mask
@@ -18,22 +19,23 @@ from dreamlayer.protocol import Message, ProtocolError
 from dreamlayer.settings import DreamSettings
 
 from .qimage import to_qimage
+from .transport import MISCONFIGURED, WORKER_MODULE, Link, ProcessLink, Remote, SocketLink
 
+__all__ = ["EngineClient", "MISCONFIGURED", "WORKER_MODULE"]
 log = logging.getLogger("dreamlayer.engine")
-WORKER_MODULE = "dreamlayer.engine.worker"
 LOG_LINES = 200
 SHUTDOWN_WAIT_MS = 3000
-MISCONFIGURED = -2  # the ``stopped`` code when starting the engine again cannot help: fix the install
 
 
 class EngineClient(QObject):
-    """One engine process, kept running between dreams so its models stay loaded."""
+    """One engine, kept running (or connected) between dreams so its models stay loaded."""
 
     ready = pyqtSignal(dict)  # the engine's hello
     models = pyqtSignal(list)  # [{name, description, size_bytes, installed, path, downloadable}]
     layers = pyqtSignal(str, list, str)  # model, [{name, channels, stride, hint}], default layer
     labels = pyqtSignal(str, list)  # model, class names
     started = pyqtSignal(int)  # dream id
+    queued = pyqtSignal(int, int)  # dream id, dreams ahead of it
     progress = pyqtSignal(int, dict, object)  # dream id, progress fields, QImage preview or None
     # dream id, pixels.Image (in the form asked), pixels.Mask used or None, fields ("blended": a pixels.Image if asked)
     result = pyqtSignal(int, object, object, dict)
@@ -45,15 +47,16 @@ class EngineClient(QObject):
 
     hello_timeout_s = 60.0  # the engine says hello before loading any model: seconds at most, even on a busy machine
 
-    def __init__(self, engine_python: str, parent: Optional[QObject] = None) -> None:
+    def __init__(self, engine_python: str, parent: Optional[QObject] = None, remote: Optional[Remote] = None) -> None:
+        """``remote``: a ``dreamlayer serve`` to use instead of starting ``engine_python``."""
         super().__init__(parent)
         self.engine_python = engine_python
-        self._process: Optional[QProcess] = None
+        self.remote = remote
+        self._link: Optional[Link] = None
         self._decoder = protocol.Decoder()
         self._held: list[bytes] = []
         self._next_id = 0
         self._ready = False
-        self._expected_exit = False
         self._log: deque[str] = deque(maxlen=LOG_LINES)
         self._hello: dict[str, Any] = {}
         self._hello_timer = QTimer(self, singleShot=True)
@@ -67,39 +70,49 @@ class EngineClient(QObject):
 
     @property
     def is_running(self) -> bool:
-        return self._process is not None
+        return self._link is not None
+
+    @property
+    def hello(self) -> dict[str, Any]:
+        """The running engine's hello (where it runs, its version), empty until ready."""
+        return dict(self._hello) if self._ready else {}
 
     def process_id(self) -> int:
-        """The engine's process id (0 when not running)."""
-        return int(self._process.processId()) if self._process is not None else 0
+        """The engine's process id on this computer (0 when not running or remote)."""
+        return self._link.pid() if self._link is not None else 0
+
+    def use(self, remote: Optional[Remote]) -> None:
+        """Switch to ``remote`` (None: the engine on this computer); a running engine that is
+        not that one is let go and the new one started, ``ready`` or ``stopped`` following."""
+        if remote == self.remote:
+            return
+        self.remote = remote
+        if self._link is not None:
+            self.restart()
 
     def log_tail(self, lines: int = 20) -> str:
         """The engine's last log lines, for a details box when something went wrong."""
         return "\n".join(list(self._log)[-lines:])
 
     def start(self) -> None:
-        """Start the engine unless it is already running; ``ready`` follows when it is."""
-        if self._process is not None:
+        """Start (or connect to) the engine unless it is already running; ``ready`` follows when it is."""
+        if self._link is not None:
             return
         self._decoder = protocol.Decoder()
         self._ready = False
-        self._expected_exit = False
         self._log.clear()  # the last words of an engine before must not be blamed on this one
-        process = QProcess(self)
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.SeparateChannels)
-        process.readyReadStandardOutput.connect(self._read_stdout)
-        process.readyReadStandardError.connect(self._read_stderr)
-        process.finished.connect(self._finished)
-        process.errorOccurred.connect(self._process_error)
-        self._process = process
-        log.info("starting %s -m %s", self.engine_python, WORKER_MODULE)
-        process.start(self.engine_python, ["-m", WORKER_MODULE])
+        link: Link = SocketLink(self.remote, self) if self.remote is not None else ProcessLink(self.engine_python, self)
+        link.received.connect(self._receive)
+        link.said.connect(self._said)
+        link.ended.connect(self._ended)
+        self._link = link
+        link.open()
         self._hello_timer.start(round(self.hello_timeout_s * 1000))
 
     def _no_hello(self) -> None:
-        if self._process is not None and not self._ready:
+        if self._link is not None and not self._ready:
             self._fail_hard(-1, f"The dream engine did not start: it gave no sign of life within "
-                                f"{self.hello_timeout_s:g} s ({self.engine_python} -m {WORKER_MODULE}).")
+                                f"{self.hello_timeout_s:g} s ({self._link.name}).")
 
     def restart(self) -> None:
         """Stop the engine (if it still runs) and start a fresh one; held requests are dropped."""
@@ -108,32 +121,28 @@ class EngineClient(QObject):
         self.start()
 
     def shutdown(self) -> None:
-        """Ask the engine to exit, waiting briefly; kill it if it does not."""
-        process = self._process
-        if process is None:
+        """Ask the engine to exit (a remote one: to end this conversation), waiting briefly; else kill it."""
+        link = self._link
+        if link is None:
             return
-        self._expected_exit = True
-        if self._ready:
-            process.write(protocol.encode(Message("shutdown", {"id": self._new_id()})))
-            process.closeWriteChannel()
-            if process.waitForFinished(SHUTDOWN_WAIT_MS):
-                return
+        if self._ready and link.close_gracefully(protocol.encode(Message("shutdown", {"id": self._new_id()})),
+                                                 SHUTDOWN_WAIT_MS):
+            self._forget_link()
+            return
         self._kill()
 
     def _kill(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        self._expected_exit = True
-        process.kill()
-        process.waitForFinished(SHUTDOWN_WAIT_MS)
-        self._forget_process()
+        """End the engine; anything it still says while going is ignored (the link is let go first)."""
+        link = self._link
+        if link is not None:
+            self._forget_link()
+            link.kill()
 
-    def _forget_process(self) -> None:
+    def _forget_link(self) -> None:
         self._hello_timer.stop()
-        if self._process is not None:
-            self._process.deleteLater()
-        self._process = None
+        if self._link is not None:
+            self._link.deleteLater()
+        self._link = None
         self._ready = False
 
     # --- requests ----------------------------------------------------------------------------
@@ -144,9 +153,10 @@ class EngineClient(QObject):
 
     def _send(self, kind: str, blobs: Optional[list[bytes]] = None, **fields: Any) -> int:
         request_id = self._new_id()
-        frame = protocol.encode(Message(kind, dict(fields, id=request_id), blobs or []))
-        if self._ready and self._process is not None:
-            self._process.write(frame)
+        deflate = self.remote is not None and self.remote.deflate
+        frame = protocol.encode(Message(kind, dict(fields, id=request_id), blobs or []), deflate)
+        if self._ready and self._link is not None:
+            self._link.write(frame)
         else:
             self._held.append(frame)
             self.start()
@@ -185,27 +195,23 @@ class EngineClient(QObject):
 
     def cancel(self, dream_id: int) -> None:
         """Stop a dream; it ends with ``cancelled`` (or its result, if it had just finished)."""
-        if self._process is not None:
+        if self._link is not None:
             self._send("cancel", target=dream_id)
 
     # --- replies -------------------------------------------------------------------------------
 
-    def _read_stderr(self) -> None:
-        if self._process is None:
-            return
-        text = bytes(self._process.readAllStandardError()).decode("utf-8", errors="replace")
-        for line in text.splitlines():
-            if line.strip():
-                self._log.append(line)
-                log.debug("%s", line)
+    def _said(self, line: str) -> None:
+        self._log.append(line)
+        log.debug("%s", line)
 
-    def _read_stdout(self) -> None:
-        if self._process is None:
+    def _receive(self, data: bytes) -> None:
+        if self._link is None or self.sender() is not self._link:
             return
-        data = bytes(self._process.readAllStandardOutput())
         try:
             for message in self._decoder.feed(data):
                 self._dispatch(message)
+                if self._link is None:  # the message ended this engine (a refusal, a wrong version)
+                    return
         except ProtocolError as exc:
             self._fail_hard(-1, f"The dream engine sent something unreadable ({exc}).")
 
@@ -228,6 +234,8 @@ class EngineClient(QObject):
             self.labels.emit(message["model"], message.get("labels", []))
         elif kind == "started":
             self.started.emit(request_id)
+        elif kind == "queued":
+            self.queued.emit(request_id, int(message.get("ahead") or 0))
         elif kind == "progress":
             preview: Optional[QImage] = None
             if message.get("preview") is not None:
@@ -240,6 +248,8 @@ class EngineClient(QObject):
             self.result.emit(request_id, protocol.image_from(message), protocol.mask_from(message), fields)
         elif kind == "cancelled":
             self.cancelled.emit(request_id)
+        elif kind == "error" and not self._ready:  # refused before hello: a remote engine's wrong token
+            self._fail_hard(MISCONFIGURED, str(message.get("message")) + " Check the token under Engine.")
         elif kind == "error":
             self.failed.emit(request_id if isinstance(request_id, int) else -1, str(message.get("message")))
         elif kind == "pull_progress":
@@ -260,33 +270,17 @@ class EngineClient(QObject):
         self._ready = True
         self._hello_timer.stop()
         self._hello = dict(message.fields)
-        if first and self._process is not None:
+        if first and self._link is not None:
+            if self.remote is not None and self.remote.deflate:
+                self._link.write(protocol.encode(Message("deflate", {"id": self._new_id(), "on": True})))
             for frame in self._held:
-                self._process.write(frame)
+                self._link.write(frame)
             self._held.clear()
         self.ready.emit(self._hello)
 
-    def _finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
-        if self._process is None or self.sender() is not self._process:
+    def _ended(self, code: int, message: str) -> None:
+        if self._link is None or self.sender() is not self._link:
             return
-        self._read_stdout()
-        self._read_stderr()
-        expected = self._expected_exit
-        self._forget_process()
+        self._forget_link()
         self._held.clear()
-        if expected:
-            return
-        if exit_status == QProcess.ExitStatus.CrashExit:
-            self.stopped.emit(exit_code, "The dream engine stopped unexpectedly (it was killed or crashed).")
-            return
-        last = self._log[-1].strip() if self._log else ""
-        detail = f" It said: {last}" if last else ""
-        self.stopped.emit(exit_code, f"The dream engine stopped unexpectedly (exit code {exit_code}).{detail}")
-
-    def _process_error(self, error: QProcess.ProcessError) -> None:
-        if error != QProcess.ProcessError.FailedToStart or self._process is None or self.sender() is not self._process:
-            return
-        self._forget_process()
-        self._held.clear()
-        self.stopped.emit(MISCONFIGURED, f"The dream engine could not be started: {self.engine_python} is missing or "
-                              f"cannot run. Run the dreamlayer installer again.")
+        self.stopped.emit(code, message)

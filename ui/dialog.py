@@ -22,9 +22,11 @@ from .objective import result_name
 from .outcome import Outcome
 from .presets import Preset, PresetStore
 from .qimage import reduced_image, reduced_mask, to_qimage
-from .store import SettingsStore
+from .store import ENGINE_KEY, SettingsStore
+from .transport import Remote
 from .widgets.banner import EngineBanner
 from .widgets.compare import ComparePane
+from .widgets.engine_box import EngineBox
 from .widgets.mask_box import MaskBox
 from .widgets.model_box import ModelBox
 from .widgets.objective_box import ObjectiveBox
@@ -81,6 +83,7 @@ class DreamDialog(QDialog):
         self._connections: list[tuple[Any, Callable]] = []
         self._connect_client()
         self.apply_state(self.store.load())
+        self._adopt_saved_engine()
         self._begin()
 
     # --- building ------------------------------------------------------------------------------
@@ -119,6 +122,7 @@ class DreamDialog(QDialog):
         self.objective.labels_needed.connect(self._fetch_labels)
         self.strength = StrengthBox()
         self.mask_box = MaskBox(self.selection is not None)
+        self.engine_box = EngineBox()
 
         what = QGroupBox("What to dream")
         what_layout = QVBoxLayout(what)
@@ -133,11 +137,14 @@ class DreamDialog(QDialog):
         QVBoxLayout(how).addWidget(self.strength)
         where = QGroupBox("Where")
         QVBoxLayout(where).addWidget(self.mask_box)
+        engine = QGroupBox("Engine")
+        QVBoxLayout(engine).addWidget(self.engine_box)
         right = QVBoxLayout()
         right.addWidget(self.preset_bar)
         right.addWidget(what)
         right.addWidget(how)
         right.addWidget(where)
+        right.addWidget(engine)
         right.addStretch(1)
 
         body = QHBoxLayout()
@@ -182,21 +189,39 @@ class DreamDialog(QDialog):
             (client.labels, self._labels), (client.progress, self._progress), (client.result, self._result),
             (client.cancelled, self._cancelled), (client.failed, self._failed),
             (client.pull_progress, self._pull_progress), (client.pulled, self._pulled),
-            (client.stopped, self._engine_stopped),
+            (client.stopped, self._engine_stopped), (client.queued, self._queued),
         ]
         for signal, slot in self._connections:
             signal.connect(slot)
+
+    def _adopt_saved_engine(self) -> None:
+        """Dream where the painter chose last time (an incomplete remote choice: here, and say why)."""
+        self.engine_box.set_values(self.store.load(ENGINE_KEY))
+        try:
+            remote = self.engine_box.choice()
+        except ValueError as exc:
+            self.engine_box.show_problem(f"{exc}; dreaming on this computer until then.")
+            remote = None
+        self.client.use(remote)
+        self.engine_box.chosen.connect(self._use_engine)
 
     def _begin(self) -> None:
         self._update_buttons()
         if self.client.is_ready:
             self._say("Dream engine ready.")
+            self.engine_box.show_engine(self.client.hello)
             self.client.list_models()
             return
-        self._say("Starting the dream engine...")
-        self.progress.begin("Starting the dream engine...")
-        self.progress.stop.setEnabled(False)
+        self._connecting()
         self.client.start()
+
+    def _connecting(self) -> None:
+        words = "Starting the dream engine..." if self.client.remote is None else \
+            f"Connecting to the remote engine at {self.client.remote.address}..."
+        self._say(words)
+        self.engine_box.connecting(self.client.remote)
+        self.progress.begin(words)
+        self.progress.stop.setEnabled(False)
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -227,11 +252,14 @@ class DreamDialog(QDialog):
 
     def _engine_ready(self, hello: dict) -> None:
         self.banner.hide()
-        self.progress.idle()
+        if self._run is None:
+            self.progress.idle()
         self._say("Dream engine ready.")
+        self.engine_box.show_engine(hello)
         self.client.list_models()
 
     def _models(self, models: list) -> None:
+        self.engine_box.show_engine(self.client.hello, models)
         wanted = self._wanted.get("model") or self.model_box.current_model() or DEFAULT_MODEL
         self.model_box.set_models(models, wanted)
 
@@ -285,6 +313,13 @@ class DreamDialog(QDialog):
         self._say("Preview ready. Apply dreams the full picture with these settings.")
         self._update_buttons()
 
+    def _queued(self, dream_id: int, ahead: int) -> None:
+        if self._run is not None and dream_id == self._run.id:
+            self.progress.begin(f"Waiting for the engine ({ahead} ahead)")
+            self.progress.time_left.setText(f"{ahead} ahead")
+            self._say(f"Waiting: {ahead} dream{'s' if ahead > 1 else ''} ahead of yours (another editor's, on a "
+                      "shared engine).")
+
     def _cancelled(self, dream_id: int) -> None:
         if self._run is not None and dream_id == self._run.id:
             self._abandon_run()
@@ -320,8 +355,27 @@ class DreamDialog(QDialog):
         self.model_box.set_downloading(False)
         self.progress.idle()
         self.banner.show_problem(message, self.client.log_tail(), restartable=code != MISCONFIGURED)
+        self.engine_box.show_problem("Not connected: see the message at the top.")
         self._say("")
         self._update_buttons()
+
+    def _use_engine(self, remote: Optional[Remote]) -> None:
+        """The painter chose an engine (or asked to check it): let the running dream go, connect."""
+        if self._run is not None:
+            self.client.cancel(self._run.id)
+            self._abandon_run()
+        self._pulling = ""
+        self.model_box.set_downloading(False)
+        self.banner.hide()
+        self.client.use(remote)
+        if self.client.is_ready:  # the same engine, already there: ask it again what it is
+            self.engine_box.show_engine(self.client.hello)
+            self.client.list_models()
+            return
+        self._layers_model = ""
+        self._update_buttons()
+        self._connecting()
+        self.client.start()
 
     # --- painter actions -----------------------------------------------------------------------
 
@@ -378,10 +432,8 @@ class DreamDialog(QDialog):
 
     def _restart(self) -> None:
         self.banner.hide()
-        self._say("Restarting the dream engine...")
-        self.progress.begin("Starting the dream engine...")
-        self.progress.stop.setEnabled(False)
         self.client.restart()
+        self._connecting()
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -414,6 +466,7 @@ class DreamDialog(QDialog):
             self.client.cancel(self._run.id)
             self._run = None
         self.store.save(self.state())
+        self.store.save(self.engine_box.values(), ENGINE_KEY, private=True)
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self._connections = []

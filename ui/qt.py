@@ -61,28 +61,33 @@ if TYPE_CHECKING or BINDING == "PyQt5":
     from PyQt5.QtCore import (QByteArray, QCoreApplication, QObject, QPointF, QProcess, QRectF, QSettings, QSize,
                               QStandardPaths, Qt, QTimer, pyqtSignal)
     from PyQt5.QtGui import QColor, QIcon, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
-    from PyQt5.QtWidgets import (QApplication, QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox,
-                                 QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-                                 QInputDialog, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QSizePolicy,
-                                 QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+    from PyQt5.QtNetwork import QAbstractSocket, QTcpSocket
+    from PyQt5.QtWidgets import (QApplication, QButtonGroup, QCheckBox, QComboBox, QCompleter, QDialog,
+                                 QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
+                                 QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
+                                 QRadioButton, QSizePolicy, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout,
+                                 QWidget)
 else:
-    from PyQt6 import QtCore, QtGui, QtWidgets
+    from PyQt6 import QtCore, QtGui, QtNetwork, QtWidgets
     from PyQt6.QtCore import (QByteArray, QCoreApplication, QObject, QPointF, QProcess, QRectF, QSettings, QSize,
                               QStandardPaths, Qt, QTimer, pyqtSignal)
     from PyQt6.QtGui import QColor, QIcon, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
-    from PyQt6.QtWidgets import (QApplication, QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox,
-                                 QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox, QHBoxLayout,
-                                 QInputDialog, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton, QSizePolicy,
-                                 QSpinBox, QStackedWidget, QToolButton, QVBoxLayout, QWidget)
+    from PyQt6.QtNetwork import QAbstractSocket, QTcpSocket
+    from PyQt6.QtWidgets import (QApplication, QButtonGroup, QCheckBox, QComboBox, QCompleter, QDialog,
+                                 QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QGroupBox,
+                                 QHBoxLayout, QInputDialog, QLabel, QLineEdit, QMessageBox, QProgressBar, QPushButton,
+                                 QRadioButton, QSizePolicy, QSpinBox, QStackedWidget, QToolButton, QVBoxLayout,
+                                 QWidget)
 
-    _promote_enums(QtCore, QtGui, QtWidgets)
+    _promote_enums(QtCore, QtGui, QtNetwork, QtWidgets)
     for _owner in (QDialog, QCoreApplication):
         if not hasattr(_owner, "exec_"):
             _owner.exec_ = _owner.exec
 
-__all__ = ["BINDING", "QApplication", "QByteArray", "QCheckBox", "QColor", "QComboBox", "QCompleter",
-           "QCoreApplication", "QDialog", "QDialogButtonBox", "QDoubleSpinBox", "QFileDialog", "QFormLayout",
-           "QFrame", "QGroupBox", "QHBoxLayout", "QIcon", "QImage", "QInputDialog", "QKeyEvent", "QLabel", "QLineEdit",
-           "QMessageBox", "QMouseEvent", "QObject", "QPainter", "QPaintEvent", "QPen", "QPixmap", "QPointF",
-           "QProcess", "QProgressBar", "QPushButton", "QRectF", "QSettings", "QSize", "QSizePolicy", "QSpinBox",
-           "QStackedWidget", "QStandardPaths", "QTimer", "QToolButton", "QVBoxLayout", "QWidget", "Qt", "pyqtSignal"]
+__all__ = ["BINDING", "QAbstractSocket", "QApplication", "QButtonGroup", "QByteArray", "QCheckBox", "QColor",
+           "QComboBox", "QCompleter", "QCoreApplication", "QDialog", "QDialogButtonBox", "QDoubleSpinBox",
+           "QFileDialog", "QFormLayout", "QFrame", "QGroupBox", "QHBoxLayout", "QIcon", "QImage", "QInputDialog",
+           "QKeyEvent", "QLabel", "QLineEdit", "QMessageBox", "QMouseEvent", "QObject", "QPainter", "QPaintEvent",
+           "QPen", "QPixmap", "QPointF", "QProcess", "QProgressBar", "QPushButton", "QRadioButton", "QRectF",
+           "QSettings", "QSize", "QSizePolicy", "QSpinBox", "QStackedWidget", "QStandardPaths", "QTcpSocket",
+           "QTimer", "QToolButton", "QVBoxLayout", "QWidget", "Qt", "pyqtSignal"]

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from typing import Any, Optional
 
 from .qt import QSettings
 
 log = logging.getLogger("dreamlayer.ui")
 KEY = "dialog/last"
+ENGINE_KEY = "dialog/engine"  # where the dialog dreams: kept apart from the look that presets save
 
 
 class SettingsStore:
@@ -18,8 +20,8 @@ class SettingsStore:
         self.settings = settings if settings is not None else QSettings(
             QSettings.Format.IniFormat, QSettings.Scope.UserScope, "dreamlayer", "dreamlayer")
 
-    def load(self) -> dict[str, Any]:
-        raw = self.settings.value(KEY, "", type=str)
+    def load(self, key: str = KEY) -> dict[str, Any]:
+        raw = self.settings.value(key, "", type=str)
         if not raw:
             return {}
         try:
@@ -29,6 +31,13 @@ class SettingsStore:
             return {}
         return state if isinstance(state, dict) else {}
 
-    def save(self, state: dict[str, Any]) -> None:
-        self.settings.setValue(KEY, json.dumps(state))
+    def save(self, state: dict[str, Any], key: str = KEY, private: bool = False) -> None:
+        """``private``: the state holds a secret (a remote engine's token), so the file becomes
+        readable by its owner only."""
+        self.settings.setValue(key, json.dumps(state))
         self.settings.sync()
+        if private:
+            try:
+                os.chmod(self.settings.fileName(), 0o600)
+            except OSError as exc:
+                log.warning("cannot make %s private: %s", self.settings.fileName(), exc)

@@ -36,6 +36,20 @@ def install_plugin(home: Path, python: str) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=300)
 
 
+def start_serve(token_file: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    """``dreamlayer serve`` on 127.0.0.1 (any free port), making its token, for the remote scenario."""
+    token_file.unlink(missing_ok=True)
+    with open(log, "w") as stderr:
+        server = subprocess.Popen([sys.executable, "-m", "dreamlayer", "serve", "--port", "0", "--token-file",
+                                   str(token_file)], stdout=subprocess.PIPE, stderr=stderr, text=True)
+    assert server.stdout is not None
+    for line in server.stdout:
+        if "listening on 127.0.0.1:" in line:
+            return server, int(line.rsplit(":", 1)[1])
+    server.wait()
+    raise RuntimeError(f"dreamlayer serve did not start: {log.read_text()}")
+
+
 def run(out: Path, width: int, height: int, steps: int, pattern: float, timeout: float,
         home: Optional[Path] = None, colour_spaces: bool = True, launcher: Optional[Launcher] = None) -> dict:
     """Everything from a fresh HOME to results.json; returns the parsed results plus run facts.
@@ -48,15 +62,20 @@ def run(out: Path, width: int, height: int, steps: int, pattern: float, timeout:
         return {"error": f"install failed: {installed.stderr.strip() or installed.stdout.strip()}"}
     make_picture(out / "in.png", width, height)
     (out / "results.json").unlink(missing_ok=True)
+    server, port = start_serve(out / "serve-token", out / "serve.log")
     display = start_display()
     try:
         krita = run_krita(home, SCENARIO, display, out / "scenario.log", timeout,
                           env={"DREAMLAYER_E2E_DIR": str(out), "DREAMLAYER_E2E_STEPS": str(steps),
                                "DREAMLAYER_E2E_PATTERN": str(pattern),
-                               "DREAMLAYER_E2E_COLOUR_SPACES": "1" if colour_spaces else "0"},
+                               "DREAMLAYER_E2E_COLOUR_SPACES": "1" if colour_spaces else "0",
+                               "DREAMLAYER_E2E_SERVE_PORT": str(port), "DREAMLAYER_E2E_SERVE_PID": str(server.pid),
+                               "DREAMLAYER_E2E_SERVE_TOKEN": (out / "serve-token").read_text().strip()},
                           timeout_shot=out / "screen-timeout.png", launcher=launcher)
     finally:
         display.stop()
+        server.kill()
+        server.wait()
     results = json.loads((out / "results.json").read_text()) if (out / "results.json").exists() else {}
     results["run"] = {"returncode": krita.returncode, "seconds": round(krita.seconds, 1),
                       "timed_out": krita.timed_out, "log": krita.log, "output_tail": krita.output[-4000:]}

@@ -9,6 +9,7 @@ import json
 import os
 import pstats
 import subprocess
+import sys
 import time
 
 from krita import Krita, Selection
@@ -648,5 +649,9 @@ def main(driver):
             yield from colour_spaces(results)
             yield from visible_composite(results)
             yield from inverted_selection(results)
+        if os.environ.get("DREAMLAYER_E2E_SERVE_PORT"):  # last: it leaves the shared engine client remote
+            sys.path.insert(0, os.path.dirname(__file__))
+            from scenario_remote import remote_engine
+            yield from remote_engine(results, open_document, select_rect, layers, all_pixels, composite, shoot)
     finally:
         results.save()

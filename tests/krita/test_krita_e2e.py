@@ -25,7 +25,7 @@ from trixie import missing_tools as trixie_tools_missing  # noqa: E402
 from trixie import root, trixie_for  # noqa: E402
 
 WIDTH, HEIGHT, STEPS, PATTERN = 400, 300, 3, 2.0  # big enough that the selection is dreamed as a crop
-TIMEOUT = 420
+TIMEOUT = 540
 
 MENU_TO_UNDO = [
     "Dream… is in the Filter menu", "the Dream extension is loaded", "dialog opened", "engine ready",
@@ -48,6 +48,11 @@ SEMI_TRANSPARENT += ["semi-transparent: a plain layer would not do (control)",
 SPACES = [f"{space}: {check}" for space in ("RGBA/U16", "RGBA/F32", "CMYKA/U8", "GRAYA/U16", "LABA/U8")
           for check in ("dream applied", "source unchanged", "only the selection changed", "one undo restores")]
 SPACES += ["visible: the composite is read", "visible: the layer goes on top", "visible: only the selection changed"]
+REMOTE = ["remote: dialog opened", "remote: connected, its device and models shown",
+          "remote: preview streamed and finished", "remote: Apply added the dream layer",
+          "remote: source layer unchanged", "remote: reopened on the remote engine",
+          "remote: server killed mid-preview is explained",
+          "remote: after the lost connection the document is untouched"]
 SPACES += ["inverted: the layer's mask is the mask the dream used", "inverted: only outside the selection changed",
            "inverted: the selection is unchanged", "inverted: one undo restores"]
 
@@ -102,7 +107,7 @@ def test_krita_ran_to_the_end(krita_run):
     assert "FAILED" not in krita_run["run"]["log"], _explain(krita_run)
 
 
-@pytest.mark.parametrize("check", MENU_TO_UNDO + SELECTION + SEMI_TRANSPARENT + SPACES)
+@pytest.mark.parametrize("check", MENU_TO_UNDO + SELECTION + SEMI_TRANSPARENT + SPACES + REMOTE)
 def test_check(krita_run, check):
     checks = krita_run.get("checks", {})
     assert check in checks, f"never checked: {_explain(krita_run)}"
@@ -114,7 +119,8 @@ def test_no_error_reached_the_painter(krita_run):
 
 
 @pytest.mark.parametrize("name", ["dialog-preview.png", "screen-preview.png", "screen-after.png",
-                                  "dialog-reopened-with-selection.png", "screen-semi-transparent.png"])
+                                  "dialog-reopened-with-selection.png", "screen-semi-transparent.png",
+                                  "dialog-remote.png", "screen-remote.png", "dialog-remote-lost.png"])
 def test_screenshots_were_taken(krita_run, name):
     shot = krita_run["out"] / name
     assert shot.is_file() and shot.stat().st_size > 10_000, _explain(krita_run)
