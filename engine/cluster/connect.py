@@ -91,8 +91,22 @@ def connect(options: ClusterOptions) -> Iterator[Client]:
             yield client
         return
     workers = options.workers or max(1, (os.cpu_count() or 1) // options.cpus)
-    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, resources=options.resources(),
-                                       silence_logs=logging.CRITICAL)  # failures are reported by the driver
-    with cluster, distributed.Client(cluster) as client:
-        yield client
+    with _environment_restored():
+        cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                           host="127.0.0.1", dashboard_address=None,
+                                           resources=options.resources(),
+                                           silence_logs=logging.CRITICAL)  # the driver reports failures
+        with cluster, distributed.Client(cluster) as client:
+            yield client
+
+
+@contextmanager
+def _environment_restored() -> Iterator[None]:
+    """Dask's nanny sets its workers' variables (OMP_NUM_THREADS=1, ...) in this process's own
+    environment before it spawns them; put the caller's back once the local cluster is gone."""
+    before = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(before)
