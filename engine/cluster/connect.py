@@ -93,7 +93,7 @@ def connect(options: ClusterOptions) -> Iterator[Client]:
     workers = options.workers or max(1, (os.cpu_count() or 1) // options.cpus)
     with _environment_restored():
         cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                           host="127.0.0.1", dashboard_address=None,
+                                           host="127.0.0.1", dashboard_address=":0",
                                            resources=options.resources(),
                                            silence_logs=logging.CRITICAL)  # the driver reports failures
         with cluster, distributed.Client(cluster) as client:

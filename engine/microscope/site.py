@@ -52,12 +52,13 @@ def _thumb(channel: Channel, layer: Layer, href: str, src: str, extra: str = "")
 
 def _describe(layer: Layer) -> str:
     hint = f"; {escape(layer.hint)}" if layer.hint else ""
-    return (f"{len(layer.painted)} of {layer.channels} channels shown; stride {layer.stride} (one position of this "
-            f"layer sees the picture {layer.stride} px at a time){hint}")
+    return (f"{len(layer.painted)} of {layer.channels} channels shown; stride {layer.stride} (its positions are "
+            f"{layer.stride} px apart in the picture){hint}")
 
 
 def write_site(folder: Path, model: str, layers: list[Layer]) -> Path:
     """Write the site into ``folder`` (pictures copied in, so it can be moved or zipped); its index page."""
+    folder.mkdir(exist_ok=True)
     write_text(folder / "style.css", STYLE.lstrip())
     sections = []
     for layer in layers:
@@ -106,7 +107,7 @@ def _channel_page(folder: Path, model: str, layer: Layer, slug: str, position: i
             f"<tr><td>model</td><td>{escape(model)}</td></tr>"
             f"<tr><td>layer</td><td>{escape(layer.name)}{' — ' + escape(layer.hint) if layer.hint else ''}</td></tr>"
             f"<tr><td>channel</td><td>{channel.index} of {layer.channels} (0–{layer.channels - 1})</td></tr>"
-            f"<tr><td>stride</td><td>{layer.stride} px of the picture per position</td></tr>"
+            f"<tr><td>stride</td><td>{layer.stride}: positions {layer.stride} px apart in the picture</td></tr>"
             f"<tr><td>the network sees</td><td>{classes}</td></tr></table></div>"
             f'<div class="strip">{strip}</div>')
     write_text(folder / slug / f"{channel.index}.html", _page(f"{layer.name} channel {channel.index}", "../", body))
