@@ -32,7 +32,7 @@ class ClusterOptions:
         return {"CPU": self.cpus, **({"GPU": self.gpus} if self.gpus else {})}
 
 
-def cluster_arguments(p: argparse.ArgumentParser) -> None:
+def cluster_arguments(p: argparse._ActionsContainer) -> None:
     """The flags saying where work runs, shared by `batch`, `microscope` and `dream-video --cluster`."""
     p.add_argument("--cluster", choices=KINDS, help="local: workers on this machine, no set-up (default); "
                    f"dask: a running Dask scheduler, from --address or ${ADDRESS_ENV}")

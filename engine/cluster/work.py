@@ -15,8 +15,8 @@ from .models import receive
 _threads: Optional[int] = None
 
 
-def prepare(threads: int, model: str, data: Optional[bytes]) -> None:
-    """Give torch this worker's share of the cores, and check the model is here intact."""
+def prepare(threads: int, model: Optional[str] = None, data: Optional[bytes] = None) -> None:
+    """Give torch this worker's share of the cores, and check ``model`` is here intact."""
     global _threads
     if _threads != threads:
         from .. import runtime
@@ -26,7 +26,8 @@ def prepare(threads: int, model: str, data: Optional[bytes]) -> None:
 
         torch.set_num_threads(threads)
         _threads = threads
-    receive(model, data)
+    if model is not None:
+        receive(model, data)
 
 
 def dream_bytes(name: str, data: bytes, suffix: str, settings: dict[str, Any], threads: int,
