@@ -46,7 +46,9 @@ def _run(command: list[str], stop_after: int | None = None, outdir: Path | None 
     """Run the command line; with ``stop_after``, send Ctrl-C once that many outputs exist."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C's default action in the child even when this runs in the background (where a shell ignores it)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     if stop_after is not None and outdir is not None:
         while process.poll() is None and len(list(outdir.glob("held-out-*"))) < stop_after:
             time.sleep(0.2)

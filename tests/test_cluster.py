@@ -94,8 +94,8 @@ def test_a_worker_killed_mid_batch_loses_no_picture_and_writes_none_twice(client
 
     def log(line: str) -> None:
         lines.append(line)
-        if not killed:  # after the first picture: kill a worker that is dreaming one now
-            busy = [address for address, keys in client.processing().items() if keys]
+        busy = [address for address, keys in client.processing().items() if keys]
+        if not killed and busy:  # after the first picture: kill a worker that is dreaming one now
             pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)

@@ -54,8 +54,13 @@ def run_batch(args: argparse.Namespace) -> int:
 
     items = batch.plan(args.inputs, args.output, settings, args.format and "." + args.format, fail)
     tally = Tally(len(items))
-    with connect(options) as client:
-        outcome = batch.run(client, items, settings, options, tally, force=args.force)
+    try:
+        with connect(options) as client:
+            outcome = batch.run(client, items, settings, options, tally, force=args.force)
+    except KeyboardInterrupt:
+        print(f"dreamlayer: stopped with {tally.done} dreamed and {tally.left} left; run the same command "
+              "again to go on", file=sys.stderr)
+        return 130
     failed = outcome.failed + len(failures)
     print(f"{args.output}: {outcome.dreamed} dreamed, {outcome.skipped} already there, {failed} failed, "
           f"in {duration(time.perf_counter() - tally.started)}")
