@@ -10,7 +10,7 @@ import hashlib
 import json
 import sys
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
@@ -42,7 +42,7 @@ class Outcome:
     skipped: int = 0  # finished by an earlier run
     dreamed: int = 0
     failed: int = 0
-    reports: Optional[list[dict[str, Any]]] = None
+    reports: list[dict[str, Any]] = field(default_factory=list)  # the dreams' figures, for --report
 
 
 def _digest(path: Path) -> Any:
@@ -95,7 +95,7 @@ def run(client: Client, items: list[Item], settings: DreamSettings, options: Clu
     """Dream every item whose output is not there yet; outputs are written here, by the driver, once."""
     from distributed import as_completed
 
-    outcome = Outcome(reports=[])
+    outcome = Outcome()
     todo: deque[Item] = deque()
     for item in items:
         if item.output.exists() and not force:
@@ -110,6 +110,11 @@ def run(client: Client, items: list[Item], settings: DreamSettings, options: Clu
     shipment = ship(client, settings.model)
     running: dict[Any, Item] = {}
     queue = as_completed()
+
+    def _failed(path: Path, why: str) -> None:
+        outcome.failed += 1
+        tally.failed += 1
+        log(f"[{tally.line()}] FAILED {path}: {why}")
 
     def submit() -> None:
         while todo:
@@ -126,11 +131,6 @@ def run(client: Client, items: list[Item], settings: DreamSettings, options: Clu
             queue.add(future)
             return
 
-    def _failed(path: Path, why: str) -> None:
-        outcome.failed += 1
-        tally.failed += 1
-        log(f"[{tally.line()}] FAILED {path}: {why}")
-
     workers = max(1, len(client.scheduler_info()["workers"]))
     for _ in range(IN_FLIGHT * workers):
         submit()
@@ -146,7 +146,6 @@ def run(client: Client, items: list[Item], settings: DreamSettings, options: Clu
             written = publish(item.output, data)
             outcome.dreamed += 1
             tally.done += 1
-            assert outcome.reports is not None
             outcome.reports.append({"input": str(item.input), "output": str(item.output), **report})
             note = "" if written else " (already written by another run; kept)"
             log(f"[{tally.line()}] {item.input} -> {item.output} ({report['seconds_on_worker']:.1f} s){note}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -48,7 +48,7 @@ def dream_task(frames: np.ndarray, flows: list[list[Flows]], settings: dict[str,
     return np.stack([quantize(d, 8) for d in dreamed])
 
 
-def _frames(clip: Clip, total: int) -> Any:
+def _frames(clip: Clip, total: int) -> Iterator[tuple[int, np.ndarray]]:
     for index, frame in enumerate(clip.read()):
         if index >= total:
             return
