@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ from conftest import small_photo
 from dreamlayer.cli import main
 from dreamlayer.engine.cluster import batch
 from dreamlayer.engine.cluster.connect import ClusterOptions, connect
+from dreamlayer.engine.cluster.models import receive, ship
+from dreamlayer.engine.errors import DreamError
+from dreamlayer.engine.models import registry
+from dreamlayer.engine.models.digits import digits_spec, weights_file
+from dreamlayer.engine.models.spec import ModelSpec
 from dreamlayer.engine.cluster.tally import Tally
 from dreamlayer.engine.files import publish
 from dreamlayer.settings import DreamSettings
@@ -105,3 +111,27 @@ def test_a_worker_killed_mid_batch_loses_no_picture_and_writes_none_twice(client
     assert sorted(p.name for p in out.iterdir()) == sorted(i.output.name for i in items)
     assert not any("already written" in line for line in lines)
     assert all(Image.open(p).size == Image.open(i.input).size for i, p in ((i, i.output) for i in items))
+
+
+def _unpackaged(name: str) -> ModelSpec:
+    """The digits network as if its weights were downloaded, not installed with the package."""
+    spec = digits_spec()
+    return replace(spec, name=name, weights=replace(spec.weights, filename=f"{name}.pth", locate=None))
+
+
+def test_weights_not_in_a_package_travel_through_the_object_store_checked_on_arrival(client, tmp_path, monkeypatch):
+    monkeypatch.setenv("DREAMLAYER_CACHE", str(tmp_path / "driver"))  # the workers have their own cache
+    for name in ("digits-shipped", "digits-tampered"):
+        monkeypatch.setitem(registry._specs(), name, _unpackaged(name))
+        client.run(registry.register, _unpackaged(name))
+    registry.import_file(weights_file(), "digits-shipped")
+    shipment = ship(client, "digits-shipped")
+    assert shipment.data is not None and not any(client.run(registry.weights_path, _unpackaged("digits-shipped"))
+                                                 .values())
+    client.submit(receive, "digits-shipped", shipment.data, pure=False).result()
+    arrived = set(client.run(registry.weights_path, _unpackaged("digits-shipped")).values())
+    assert len(arrived) == 1 and Path(str(arrived.pop())).read_bytes() == weights_file().read_bytes()
+    tampered = client.scatter(weights_file().read_bytes()[:-1] + b"x")
+    with pytest.raises(DreamError, match="sha256"):
+        client.submit(receive, "digits-tampered", tampered, pure=False).result()
+    assert not any(client.run(registry.weights_path, _unpackaged("digits-tampered")).values())
