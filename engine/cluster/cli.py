@@ -33,7 +33,7 @@ def _batch_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def run_batch(args: argparse.Namespace) -> int:
     from ..cli import dream_settings, write_report
     from ..errors import DreamError
-    from ..files import check_writable
+    from ..files import check_outputs, check_writable
     from . import batch
     from .connect import connect, options_from
     from .tally import Tally, duration
@@ -46,6 +46,7 @@ def run_batch(args: argparse.Namespace) -> int:
         raise DreamError(f"{args.output} is a file; -o names the folder for the results")
     args.output.mkdir(exist_ok=True)
     check_writable(args.output / "probe")
+    check_outputs([], list(args.inputs), force=args.force, report=args.report)
     failures: list[str] = []
 
     def fail(path: Path, why: str) -> None:
