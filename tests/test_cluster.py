@@ -21,7 +21,6 @@ from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.digits import digits_spec, weights_file
 from dreamlayer.engine.models.spec import ModelSpec
 from dreamlayer.engine.cluster.tally import Tally
-from dreamlayer.engine.files import publish
 from dreamlayer.settings import DreamSettings
 
 SMALL = ["--steps", "2", "--octaves", "1", "--device", "cpu"]
@@ -48,13 +47,6 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         patch.setenv("DREAMLAYER_CACHE", str(tmp_path_factory.mktemp("cache")))  # the workers inherit it
         with connect(ClusterOptions(workers=2)) as started:
             yield started
-
-
-def test_publish_writes_a_file_once_and_never_replaces_it(tmp_path):
-    target = tmp_path / "out.png"
-    assert publish(target, b"first")
-    assert not publish(target, b"second")
-    assert target.read_bytes() == b"first" and [p.name for p in tmp_path.iterdir()] == ["out.png"]
 
 
 def test_tally_counts_and_estimates_the_time_left():
