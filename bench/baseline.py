@@ -19,7 +19,8 @@ from torch.nn import functional as F
 
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.efficientnet_lite import SameConv2d, pad_same
-from dreamlayer.engine.octaves import schedule, resize
+from dreamlayer.engine.octaves import schedule
+from dreamlayer.engine.tensors import resize
 from dreamlayer.settings import DreamSettings
 
 

@@ -45,7 +45,7 @@ def _work(case: Case, settings, net, tiled: bool, region: Optional[tuple[int, in
           ) -> dict[str, Any]:
     """Useful FLOPs of the dream (over ``region``, x y w h, where only that was dreamed), and the
     whole-network forwards an untruncated loop adds."""
-    from dreamlayer.engine.deepdream import build_objective
+    from dreamlayer.engine.objectives import build_objective
     from dreamlayer.engine.octaves import schedule
     from dreamlayer.engine.tiling import auto_tile
 
@@ -74,7 +74,6 @@ def run_dreamlayer(case: Case, ablation: Optional[str] = None) -> dict[str, Any]
         ABLATIONS[ablation]()
 
     from dreamlayer.engine.devices import resolve_device
-    from dreamlayer.engine.memory import peak_gpu_bytes
     from dreamlayer.engine.models import registry
     from dreamlayer.settings import DreamSettings
 
@@ -89,7 +88,7 @@ def run_dreamlayer(case: Case, ablation: Optional[str] = None) -> dict[str, Any]
     result = dream(image, settings, mask=case.mask())
     seconds = time.perf_counter() - start
     figures = {"seconds": seconds, "cpu_seconds": _cpu() - cpu, "peak_rss_bytes": _rss(),
-               "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": peak_gpu_bytes(device),
+               "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": result.peak_gpu_bytes,
                "objective_before": result.objective_before, "objective_after": result.objective_after,
                "device": str(device), "threads": torch.get_num_threads(), "omp_wait_policy": policy}
     figures.update(_work(case, settings, net, tiled=True, region=result.region))
@@ -103,7 +102,9 @@ def run_baseline(case: Case) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from dreamlayer.engine.deepdream import build_objective, evaluate
+    from dreamlayer.engine.backends.torch_backend import TorchBackend
+    from dreamlayer.engine.deepdream import evaluate
+    from dreamlayer.engine.objectives import build_objective
     from dreamlayer.engine.models import registry
     from dreamlayer.engine.models.labels import find_class
     from dreamlayer.engine.region import dream_box
@@ -136,13 +137,15 @@ def run_baseline(case: Case) -> dict[str, Any]:
     scorer = build_objective(settings, dnet)
     tile = auto_tile(settings.tile)
 
-    def as_tensor(pixels):
-        return torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32)).permute(2, 0, 1)[None].contiguous()
+    backend = TorchBackend(dnet, scorer)
+
+    def planar(pixels):
+        return np.ascontiguousarray(np.asarray(pixels, dtype=np.float32).transpose(2, 0, 1)[None])
 
     box = dream_box(case.mask())  # scored where dreamlayer scores its own dream
     region = (slice(None), slice(None)) if box is None else box
-    figures["objective_before"] = evaluate(dnet, scorer, as_tensor(image[region]), tile)
-    figures["objective_after"] = evaluate(dnet, scorer, as_tensor(out[region]), tile)
+    figures["objective_before"] = evaluate(backend, planar(image[region]), tile)
+    figures["objective_after"] = evaluate(backend, planar(out[region]), tile)
     figures.update(_work(case, settings, dnet, tiled=False))
     return figures
 

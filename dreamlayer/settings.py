@@ -15,6 +15,8 @@ DEFAULT_MODEL = "efficientnet-lite0"
 # tiles 109 ms, as 4 tiles 126 ms; 522x391 as 1 tile 54 ms, as 2 tiles 66 ms), and it keeps a
 # 4000x3000 photo well under 2 GiB with the default model.
 DEFAULT_TILE = 460
+# "auto": torch where it is installed (every objective), else ONNX Runtime on an imported graph.
+BACKENDS = ("auto", "torch", "onnx")
 
 
 @dataclass
@@ -33,6 +35,8 @@ class DreamSettings:
     seed: int = 0
     tile: Optional[int] = None  # tiles hold at most tile*tile pixels; None: DEFAULT_TILE
     device: str = "auto"
+    backend: str = "auto"  # what computes the gradient: "torch", "onnx" (ONNX Runtime) or "auto"
+    providers: list[str] = field(default_factory=list)  # ONNX Runtime execution providers; empty: the best found
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -44,6 +48,10 @@ class DreamSettings:
             found.append(f"layers must be a list of layer names, not {self.layers!r}")
         if self.objective is not None and not isinstance(self.objective, str):
             found.append(f"objective must be an expression, not {self.objective!r}")
+        if self.backend not in BACKENDS:
+            found.append(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        if not isinstance(self.providers, list) or not all(isinstance(n, str) and n for n in self.providers):
+            found.append(f"providers must be a list of ONNX Runtime provider names, not {self.providers!r}")
         return found
 
     @classmethod

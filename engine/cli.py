@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from dreamlayer.objective import GRAMMAR
-from dreamlayer.settings import DreamSettings
+from dreamlayer.settings import BACKENDS, DreamSettings
 
 from .errors import DreamError
+from .preprocess import PREPROCESS_HELP
 
 _DEFAULTS = DreamSettings()
 
@@ -26,8 +27,25 @@ def _settings_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"step length in units of the 0..1 pixel range (default {d.step_size})")
     parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed for jitter (default {d.seed})")
     parser.add_argument("--device", default=d.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    backend_arguments(parser)
     parser.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
     force_argument(parser)
+
+
+def backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """--backend and --providers, for every command that dreams."""
+    d = _DEFAULTS
+    parser.add_argument("--backend", default=d.backend, choices=BACKENDS,
+                        help="what computes the gradients: torch, onnx (ONNX Runtime on a graph from "
+                             "`dreamlayer export-onnx`, no torch needed) or auto (torch where installed; default)")
+    parser.add_argument("--providers", type=_providers, default=d.providers, metavar="P[,P...]",
+                        help="ONNX Runtime execution providers in order of preference, e.g. "
+                             "CUDAExecutionProvider,CPUExecutionProvider (default: the best available; "
+                             "`dreamlayer models providers` lists them)")
+
+
+def _providers(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def force_argument(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +89,7 @@ def dream_settings(args: argparse.Namespace) -> DreamSettings:
                              pattern_size=args.pattern_size, octaves=args.octaves, octave_scale=args.octave_scale,
                              steps=args.steps,
                              step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
-                             device=args.device)
+                             device=args.device, backend=args.backend, providers=args.providers)
     check_settings(settings)
     return settings
 
@@ -99,7 +117,8 @@ def run_dream(args: argparse.Namespace) -> int:
     write_image(args.output, Picture(result.image, None, picture.bits, False, None), original=picture)
     gain = result.objective_after - result.objective_before
     print(f"{args.output}: {result.width}x{result.height}, {result.objective} "
-          f"{result.objective_before:.3f} -> {result.objective_after:.3f} ({gain:+.3f}) in {result.seconds:.1f} s")
+          f"{result.objective_before:.3f} -> {result.objective_after:.3f} ({gain:+.3f}) in {result.seconds:.1f} s "
+          f"({result.backend}, {result.device})")
     write_report(args.report, result.report())
     return 0
 
@@ -121,10 +140,10 @@ def _layers_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def run_layers(args: argparse.Namespace) -> int:
-    from .models import registry
+    from . import catalogue
 
-    default = registry.default_layer(args.model)
-    for info in registry.layer_infos(args.model):
+    default = catalogue.default_layer(args.model)
+    for info in catalogue.layer_infos(args.model):
         mark = "  (default)" if info.name == default else ""
         print(f"{info.name:<16} {info.channels:>5} ch  stride {info.stride:>2}  {info.hint}{mark}")
     return 0
@@ -139,11 +158,21 @@ def _models_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     pull = msub.add_parser("pull", help="download a model's weights (resumable, sha256-checked)")
     pull.add_argument("name")
     pull.set_defaults(func=run_models_pull)
-    imp = msub.add_parser("import", help="install a weight file fetched on another machine")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--as", dest="name", help="model name (default: guessed from the file name)")
+    imp = msub.add_parser("import", help="install a weight file or an ONNX graph, from a file or a URL",
+                          description="Install a weight file fetched on another machine, a gradient graph made by "
+                                      "`dreamlayer export-onnx` (for the onnx backend, no torch needed), from a "
+                                      "file or an http(s) URL (with --sha256), or your own ONNX image classifier "
+                                      "(its layers are found in the graph; give it a name with --as).")
+    imp.add_argument("file", help="the file, or an http(s) URL of a graph")
+    imp.add_argument("--as", dest="name", help="model name (default: guessed from the file name or the graph)")
+    imp.add_argument("--sha256", help="the expected sha256 of a URL's file (required for URLs)")
+    imp.add_argument("--size", type=int, default=0, help="the URL's file size in bytes, if known (caps the download)")
+    imp.add_argument("--preprocess", metavar="P",
+                     help="for your own ONNX classifier: how it expects pictures; " + PREPROCESS_HELP)
     imp.set_defaults(func=run_models_import)
     msub.add_parser("verify", help="re-check the sha256 of every installed model").set_defaults(func=run_models_verify)
+    msub.add_parser("providers", help="the ONNX Runtime execution providers this machine has, best first"
+                    ).set_defaults(func=run_models_providers)
 
 
 def _size(n: int) -> str:
@@ -151,11 +180,12 @@ def _size(n: int) -> str:
 
 
 def run_models_list(args: argparse.Namespace) -> int:
-    from .models import registry
+    from . import catalogue
 
-    for m in registry.list_models():
+    for m in catalogue.list_models():
         state = "installed" if m.installed else "not installed (dreamlayer models pull " + m.name + ")"
-        print(f"{m.name:<20} {_size(m.size_bytes):>9}  {state}" + (f"  {m.path}" if m.path else ""))
+        print(f"{m.name:<20} {_size(m.size_bytes):>9}  {'+'.join(m.backends):<10} {state}"
+              + (f"  {m.path}" if m.path else ""))
     return 0
 
 
@@ -167,15 +197,50 @@ def run_models_pull(args: argparse.Namespace) -> int:
 
 
 def run_models_import(args: argparse.Namespace) -> int:
+    from . import graphs
+
+    if args.file.startswith(("http://", "https://")):
+        if not args.sha256:
+            raise DreamError("a URL needs --sha256 (the file's expected sha256), so what arrives is checked")
+        graph = graphs.pull_graph(args.file, args.sha256, args.size, args.name)
+        print(f"{graph.path}: {graph.model} up to {graph.deepest} (onnx backend)")
+        return 0
+    path = Path(args.file)
+    if path.suffix.lower() == ".onnx":
+        from .import_classifier import import_classifier, is_dreamlayer_graph
+
+        if is_dreamlayer_graph(path) is False:  # a plain classifier: its gradient graph is made here
+            graph = import_classifier(path, args.name or path.stem, args.preprocess or "imagenet")
+            print(f"{graph.path}: {graph.model}, {len(graph.layers) - 1} layers found, default {graph.default_layer}"
+                  f"; preprocessing {args.preprocess or 'imagenet'} (onnx backend)")
+            return 0
+        if args.preprocess:
+            raise DreamError("--preprocess is for plain classifiers; a dreamlayer graph has its own")
+        graph = graphs.import_graph(path, args.name)
+        print(f"{graph.path}: {graph.model} up to {graph.deepest} (onnx backend)")
+        return 0
+    return _import_weights(path, args.name)
+
+
+def _import_weights(path: Path, name: str | None) -> int:
     from .models import registry
 
-    name = args.name or next((s for s in registry.names()
-                              if registry.get(s).weights.filename == args.file.name), None)
+    name = name or next((s for s in registry.names()
+                              if registry.get(s).weights.filename == path.name), None)
     if name is None:
-        print(f"dreamlayer: cannot tell which model {args.file.name} is; name it with --as "
+        print(f"dreamlayer: cannot tell which model {path.name} is; name it with --as "
               f"({', '.join(registry.names())})", file=sys.stderr)
         return 2
-    print(registry.import_file(args.file, name))
+    print(registry.import_file(path, name))
+    return 0
+
+
+def run_models_providers(args: argparse.Namespace) -> int:
+    from .backends.onnx_backend import PREFERRED, available_providers
+
+    have = available_providers()
+    for name in sorted(have, key=lambda p: PREFERRED.index(p) if p in PREFERRED else len(PREFERRED)):
+        print(name)
     return 0
 
 

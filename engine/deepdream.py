@@ -4,28 +4,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from functools import partial
-from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
-import torch
 
-from dreamlayer.objective import Sum, layer
 from dreamlayer.settings import DreamSettings
 
 from . import runtime
-from .devices import resolve_device
+from .backends import Backend, open_backend
 from .errors import DreamCancelled, DreamError
-from .memory import peak_gpu_bytes, peak_rss_bytes
-from .models import registry
-from .models.network import DreamNet
-from .objectives import Scorer, compile_objective, parse
+from .jitter import shifts
+from .memory import peak_rss_bytes
 from .octaves import resize, schedule
 from .region import as_xywh, dream_box, nothing_selected, paste
-from .tensors import read_fitted, to_numpy, to_tensor
 from .tiling import auto_tile, tiled_gradient, tiled_value
-
-GUIDE_SIDE = 320  # guides are shrunk to about this size: features, not pixels, matter
 
 
 @dataclass
@@ -63,26 +55,13 @@ class DreamResult:
     # The dream before the mask mixed it with the input (asked for with ``unmasked=True``): an
     # editor masks its layer itself and needs the pure dream, not one to unmix.
     unmasked: Optional[np.ndarray] = None
+    backend: str = "torch"  # which library computed the gradients
 
     def report(self) -> dict:
         """The JSON-able summary written by --report."""
         data = {k: v for k, v in self.__dict__.items() if k not in ("image", "unmasked")}
         data["objective_gain"] = self.objective_after - self.objective_before
         return data
-
-
-def load_guide(path: Path) -> torch.Tensor:
-    """A guide picture as a 1x3xHxW tensor, shrunk so its longer side is at most GUIDE_SIDE."""
-    return read_fitted(path, GUIDE_SIDE, enlarge=False)
-
-
-def build_objective(settings: DreamSettings, net: DreamNet) -> Scorer:
-    """The settings' objective expression, or amplification of the chosen (or default) layers."""
-    if settings.objective and settings.objective.strip():
-        objective = parse(settings.objective)
-    else:
-        objective = Sum.of(tuple((1.0, layer(name)) for name in settings.layers or [net.spec.default_layer]))
-    return compile_objective(objective, net, load_guide)
 
 
 def check_settings(settings: DreamSettings) -> None:
@@ -104,9 +83,31 @@ def _check_input(image: np.ndarray, mask: Optional[np.ndarray]) -> None:
         raise DreamError("the mask is black everywhere, so there is nothing to dream (white areas are dreamed)")
 
 
-def _as_tensor(image: np.ndarray, mask: Optional[np.ndarray],
-               device: torch.device) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-    return to_tensor(image).to(device), None if mask is None else to_tensor(mask).to(device)
+def _planar(picture: np.ndarray) -> np.ndarray:
+    """An H x W x C picture as the loop's 1 x C x H x W float32 array."""
+    array = np.asarray(picture, dtype=np.float32)
+    return np.ascontiguousarray((array[..., None] if array.ndim == 2 else array).transpose(2, 0, 1)[None])
+
+
+def _picture(planar: np.ndarray) -> np.ndarray:
+    """The loop's array as an H x W x 3 float32 picture in [0, 1] (a copy)."""
+    return np.ascontiguousarray(np.clip(planar[0].transpose(1, 2, 0), 0, 1))
+
+
+def _mean_abs(array: np.ndarray, rows: int = 64) -> float:
+    """The mean absolute value, a band of rows at a time: no picture-sized temporary (144 MB at 12 MP)."""
+    total = sum(float(np.abs(array[:, :, y:y + rows]).sum(dtype=np.float64))
+                for y in range(0, array.shape[2], rows))
+    return total / array.size
+
+
+def _mix(base: np.ndarray, dreamed: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``base`` exactly where the mask is 0, ``dreamed`` where it is 1, in between elsewhere;
+    computed in ``dreamed``'s memory (no picture-sized temporary)."""
+    dreamed -= base
+    dreamed *= mask
+    dreamed += base
+    return dreamed
 
 
 def _fit(picture: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
@@ -114,15 +115,15 @@ def _fit(picture: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
     size = (box[0].stop - box[0].start, box[1].stop - box[1].start)
     if picture.shape[:2] == size:
         return picture
-    return to_numpy(resize(to_tensor(picture), size))
+    return _picture(resize(_planar(picture), size))
 
 
-def evaluate(net: DreamNet, objective: Scorer, image: torch.Tensor, tile: int) -> float:
+def evaluate(backend: Backend, image: np.ndarray, tile: int) -> float:
     """The objective on a whole image (tiled like the dream, no jitter), for before/after figures.
 
     Forward only: a third of what a step costs, which matters most for previews and big photos.
     """
-    return tiled_value(image, lambda part: objective(net.activations(part, objective.layers)), tile)
+    return tiled_value(image, backend.value, tile)
 
 
 def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarray] = None,
@@ -157,54 +158,50 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
            progress: Optional[Callable[[Progress], Optional[bool]]], longest: int,
            preview_of: Optional[int], unmasked: bool = False) -> DreamResult:
     started = time.perf_counter()
-    device = resolve_device(settings.device)
-    net = registry.load(settings.model, device)
-    objective = build_objective(settings, net)
-    base, mask_t = _as_tensor(image, mask, device)
+    backend = open_backend(settings)
+    base = _planar(image)
+    mask_p = None if mask is None else _planar(mask)
     height, width = base.shape[-2:]
     tile = auto_tile(settings.tile)
-    generator = torch.Generator().manual_seed(settings.seed)
+    jitter = shifts(settings.seed, settings.jitter)
 
-    def score(part: torch.Tensor) -> torch.Tensor:
-        return objective(net.activations(part, objective.layers))
-
-    before = evaluate(net, objective, base, tile)
+    before = evaluate(backend, base, tile)
     sizes = schedule(height, width, settings, longest, preview_of)
     total = len(sizes) * settings.steps
-    detail = torch.zeros_like(resize(base, sizes[0]))
+    detail = np.zeros_like(resize(base, sizes[0]))
     step = 0
     picture = base
     for octave, size in enumerate(sizes):
         octave_base = resize(base, size)
-        octave_mask = None if mask_t is None else resize(mask_t, size)
+        octave_mask = None if mask_p is None else resize(mask_p, size)
         picture = octave_base + resize(detail, size)
         for _ in range(settings.steps):
-            dy, dx = (torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist()
-                      if settings.jitter else (0, 0))
-            grad, value = tiled_gradient(picture, score, tile, shift=(dy, dx))
-            # in place, and the mean |gradient| without a temporary copy: at 12 MP every
-            # picture-sized tensor is 144 MB, and fewer of them keep a big photo under 2 GiB
-            grad.div_(torch.linalg.vector_norm(grad, 1).div_(grad.numel()).add_(1e-8))
+            grad, value = tiled_gradient(picture, backend.gradient, tile, shift=next(jitter))
+            # in place: at 12 MP every picture-sized array is 144 MB, and fewer of them keep a big
+            # photo under 2 GiB
+            grad *= settings.step_size / (_mean_abs(grad) + 1e-8)
             if octave_mask is not None:
-                grad.mul_(octave_mask)
-            picture.add_(grad, alpha=settings.step_size).clamp_(0, 1)
+                grad *= octave_mask
+            picture += grad
+            np.clip(picture, 0, 1, out=picture)
             del grad
             step += 1
             if progress is not None:
                 keep_going = progress(Progress(step, total, octave, len(sizes), value,
-                                               time.perf_counter() - started, partial(to_numpy, picture)))
+                                               time.perf_counter() - started, partial(_picture, picture)))
                 if keep_going is False:
                     raise DreamCancelled(f"cancelled at step {step} of {total}")
         if octave + 1 < len(sizes) or size != (height, width):
             detail = picture - octave_base
     if sizes[-1] != (height, width):  # a small picture dreamed enlarged: keep its own pixels, add the dream
-        picture = (base + resize(detail, (height, width))).clamp_(0, 1)
-    pure = to_numpy(picture) if unmasked else None
-    if mask_t is not None:
-        picture = torch.lerp(base, picture, mask_t)  # exactly ``base`` where the mask is 0
-    after = evaluate(net, objective, picture, tile)
+        picture = np.clip(base + resize(detail, (height, width)), 0, 1)
+    pure = _picture(picture) if unmasked else None
+    if mask_p is not None:
+        picture = _mix(base, picture, mask_p)
+    after = evaluate(backend, picture, tile)
     return DreamResult(
-        image=to_numpy(picture), objective=objective.name, objective_before=before, objective_after=after,
+        image=_picture(picture), objective=backend.objective.text(), objective_before=before, objective_after=after,
         seconds=time.perf_counter() - started, steps=total, peak_rss_bytes=peak_rss_bytes(),
-        peak_gpu_bytes=peak_gpu_bytes(device), model=settings.model, layers=sorted(objective.layers),
-        device=str(device), width=int(width), height=int(height), unmasked=pure)
+        peak_gpu_bytes=backend.peak_gpu_bytes(), model=settings.model, layers=backend.layers,
+        device=backend.device, width=int(width), height=int(height), unmasked=pure,
+        backend=backend.name)

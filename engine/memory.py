@@ -4,14 +4,8 @@ from __future__ import annotations
 import resource
 import sys
 
-import torch
-
 
 def peak_rss_bytes() -> int:
     """Largest resident set of this process so far (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak if sys.platform == "darwin" else peak * 1024
-
-
-def peak_gpu_bytes(device: torch.device) -> int:
-    return torch.cuda.max_memory_allocated(device) if device.type == "cuda" else 0

@@ -15,8 +15,10 @@ from typing import Callable, Optional
 import torch
 
 from dreamlayer import objective as spec
-from dreamlayer.objective import Objective, ObjectiveError
+from dreamlayer.objective import Objective
+from dreamlayer.settings import DreamSettings
 
+from .backends.base import requested
 from .errors import DreamError
 from .models.labels import find_class
 from .models.network import LOGITS, DreamNet
@@ -24,6 +26,8 @@ from .models.network import LOGITS, DreamNet
 Activations = dict[str, torch.Tensor]
 Score = Callable[[Activations], torch.Tensor]
 GuideLoader = Callable[[Path], torch.Tensor]
+
+GUIDE_SIDE = 320  # guides are shrunk to about this size: features, not pixels, matter
 
 
 @dataclass(frozen=True)
@@ -41,14 +45,6 @@ class Scorer:
 
     def __call__(self, acts: Activations) -> torch.Tensor:
         return self.score(acts)
-
-
-def parse(text: str) -> Objective:
-    """Parse an expression, with the engine's error type for its callers."""
-    try:
-        return spec.parse(text)
-    except ObjectiveError as exc:
-        raise DreamError(str(exc)) from None
 
 
 def _check_channel(net: DreamNet, layer: str, channel: int) -> None:
@@ -127,3 +123,15 @@ def compile_objective(objective: Objective, net: DreamNet, load_guide: Optional[
     resolved = spec.Sum.of(tuple((weight, term) for weight, term, _, _, _ in compiled), constant)
     return Scorer(resolved, frozenset(layer for _, _, layer, _, _ in compiled), total,
                   tuple(index for _, _, _, _, index in compiled if index is not None))
+
+
+def load_guide(path: Path) -> torch.Tensor:
+    """A guide picture as a 1x3xHxW tensor, shrunk so its longer side is at most GUIDE_SIDE."""
+    from .tensors import read_fitted
+
+    return read_fitted(path, GUIDE_SIDE, enlarge=False)
+
+
+def build_objective(settings: DreamSettings, net: DreamNet) -> Scorer:
+    """The settings' objective expression, or amplification of the chosen (or default) layers."""
+    return compile_objective(requested(settings, net.spec.default_layer), net, load_guide)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-import torch
-from torch.nn import functional as F
+import numpy as np
+from PIL import Image
 
 from dreamlayer.settings import DreamSettings
 
@@ -74,8 +74,20 @@ def schedule(height: int, width: int, settings: DreamSettings, longest: Optional
     return octave_sizes(height, width, climb + climb[-1:] * (MIN_OCTAVES - len(factors)))
 
 
-def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bilinear resize with antialiasing when shrinking; the identity when the size already matches."""
+def resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear resize of a ... x H x W float32 array, antialiased when shrinking; the identity when
+    the size already matches.
+
+    Pillow's float ("F") resampling, which torch's ``interpolate(antialias=True)`` was written to
+    match (they agree within 4e-5 on [0, 1] pictures): the dream loop needs no torch, so the ONNX
+    Runtime backend runs without it.
+    """
     if tuple(image.shape[-2:]) == tuple(size):
         return image
-    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
+    height, width = size
+    planes = image.reshape(-1, *image.shape[-2:])
+    out = np.empty((planes.shape[0], height, width), dtype=np.float32)
+    for i, plane in enumerate(planes):
+        out[i] = np.asarray(Image.fromarray(np.ascontiguousarray(plane, dtype=np.float32)).resize(
+            (width, height), Image.Resampling.BILINEAR))
+    return out.reshape(*image.shape[:-2], height, width)

@@ -24,9 +24,9 @@ import torch
 from .errors import DreamError
 from .files import replacing
 from .models import registry
-from .models.network import DreamNet, build_network
+from .models.network import LOGITS, DreamNet, build_network
 
-AMPLIFY, CHANNELS = "amplify", "channels"
+AMPLIFY, CHANNELS, CLASSES = "amplify", "channels", "classes"
 
 
 @dataclass(frozen=True)
@@ -41,17 +41,36 @@ def _input_gradient_of_convolution(grad: torch.Tensor, input: torch.Tensor, weig
                                    dilation: Sequence[int], transposed: bool, output_padding: Sequence[int],
                                    groups: int, output_mask: Sequence[bool]
                                    ) -> tuple[Optional[torch.Tensor], None, None]:
-    """``convolution_backward`` for the input only (the weights are frozen): a transposed
-    convolution, padded by ``stride - 1`` at the end so every input row a strided window could
-    reach is produced, then cropped to the input's size."""
+    """``convolution_backward`` for the input only (the weights are frozen).
+
+    Unstrided, it is a plain convolution with the kernel flipped and its in and out channels
+    swapped per group: ONNX Runtime runs those (1x1 and depthwise alike) in its fast kernels,
+    where a ConvTranspose costs several times as much. Strided, a transposed convolution, padded
+    by ``stride - 1`` at the end so every input row a strided window could reach is produced,
+    then cropped to the input's size.
+    """
     if transposed or output_mask[1] or output_mask[2]:
         raise NotImplementedError("only the input gradient of a plain convolution is exported")
     if not output_mask[0]:
         return None, None, None
+    kernel = weight.shape[2:]
+    if all(s == 1 for s in stride):
+        pads = [d * (k - 1) - p for k, p, d in zip(kernel, padding, dilation)]
+        if min(pads) >= 0:
+            swapped = weight.unflatten(0, (groups, -1)).transpose(1, 2).flatten(0, 1).flip(2, 3)
+            g = torch.ops.aten.convolution.default(grad, swapped, None, [1, 1], pads, list(dilation), False,
+                                                   [0, 0], groups)
+            return g, None, None
     extra = [s - 1 for s in stride]
     g = torch.ops.aten.convolution.default(grad, weight, None, list(stride), list(padding), list(dilation), True,
                                            extra, groups)
     return g[:, :, :input.shape[2], :input.shape[3]], None, None
+
+
+def _hardtanh_backward(grad: torch.Tensor, output: torch.Tensor, low: float, high: float) -> torch.Tensor:
+    """ReLU6's backward as a multiply by its 0/1 mask: ONNX Runtime's Where, what the stock
+    decomposition becomes, took a quarter of a step."""
+    return grad * ((output > low) & (output < high)).to(grad.dtype)
 
 
 def _decompositions() -> dict:
@@ -60,17 +79,16 @@ def _decompositions() -> dict:
     table = dict(core_aten_decompositions())
     table.update(get_decompositions([torch.ops.aten.max_pool2d_with_indices_backward]))
     table[torch.ops.aten.convolution_backward.default] = _input_gradient_of_convolution
+    table[torch.ops.aten.hardtanh_backward.default] = _hardtanh_backward
     return table
 
 
 def _layers_up_to(net: DreamNet, up_to: Optional[str]) -> list[str]:
-    names = net.layer_names
+    """The layers a graph exported up to ``up_to`` holds; all of them and the logits by default."""
+    names = net.layer_names + [LOGITS]
     if up_to is None:
         return names
     net.check_layer(up_to)
-    if up_to not in names:
-        raise DreamError(f"cannot export up to {up_to!r}: only the dreamable layers can be exported "
-                         f"({', '.join(names)})")
     return names[:names.index(up_to) + 1]
 
 
@@ -82,14 +100,28 @@ def _objective_and_gradient(net: DreamNet, layers: list[str]) -> Any:
             terms = []
             for i, name in enumerate(layers):
                 a = acts[name]
+                if name == LOGITS:  # the last input: one weight per class on its mean logit
+                    terms.append((weights[-1] * a.mean(0)).sum())
+                    continue
                 amplify, channels = weights[2 * i], weights[2 * i + 1]
                 per_channel = a.mean([d for d in range(a.dim()) if d != 1])
-                terms.append(amplify * a.pow(2).mean() + (channels * per_channel).sum())
+                terms.append(amplify * (a * a).mean() + (channels * per_channel).sum())
             value = torch.stack(terms).sum()
             (gradient,) = torch.autograd.grad(value, image)
         return value.detach(), gradient
 
     return run
+
+
+def weight_inputs(shapes: list[ExportedLayer]) -> list[torch.Tensor]:
+    """Example weights in the graph's input order: per layer amplify and channels, the classes last."""
+    return [t for s in shapes for t in ((torch.zeros(s.channels),) if s.name == LOGITS
+                                          else (torch.tensor(1.0), torch.zeros(s.channels)))]
+
+
+def input_names(shapes: list[ExportedLayer]) -> list[str]:
+    return ["image"] + [n for s in shapes for n in ((f"{LOGITS}.{CLASSES}",) if s.name == LOGITS
+                                                      else (f"{s.name}.{AMPLIFY}", f"{s.name}.{CHANNELS}"))]
 
 
 def _trace(net: DreamNet, layers: list[str], shapes: list[ExportedLayer]) -> torch.export.ExportedProgram:
@@ -98,7 +130,7 @@ def _trace(net: DreamNet, layers: list[str], shapes: list[ExportedLayer]) -> tor
 
     size = net.spec.input_size
     image = torch.rand(1, 3, size + 1, size + 3)  # odd and unequal: no size is special-cased
-    weights = [t for s in shapes for t in (torch.tensor(1.0), torch.zeros(s.channels))]
+    weights = weight_inputs(shapes)
     # The network's real weights are allowed in: the trace keeps them as constants, which become the
     # ONNX file's initializers (foldable by ONNX Runtime), not inputs a caller must feed.
     traced = make_fx(_objective_and_gradient(net, layers), tracing_mode="symbolic",
@@ -143,7 +175,7 @@ def export_network(net: DreamNet, output: Path, up_to: Optional[str] = None, wei
         p.requires_grad_(True)
     layers = _layers_up_to(net, up_to)
     shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
-    names = ["image"] + [f"{s.name}.{k}" for s in shapes for k in (AMPLIFY, CHANNELS)]
+    names = input_names(shapes)
     try:
         program = torch.onnx.export(_trace(net, layers, shapes), dynamo=True, verbose=False, input_names=names,
                                     output_names=["value", "gradient"])
@@ -157,9 +189,13 @@ def export_network(net: DreamNet, output: Path, up_to: Optional[str] = None, wei
     meta = {
         "dreamlayer.model": model,
         "dreamlayer.layers": json.dumps([asdict(s) for s in shapes]),
+        "dreamlayer.default_layer": net.spec.default_layer,
+        "dreamlayer.hints": json.dumps({layer.name: layer.hint for layer in net.spec.layers if layer.hint}),
+        "dreamlayer.labels": json.dumps(net.spec.labels() if LOGITS in layers else []),
         "dreamlayer.preprocess": json.dumps(_jsonable(net.spec.preprocess)),
         "dreamlayer.input": "image: 1x3xHxW RGB in [0, 1], preprocessing inside the graph",
-        "dreamlayer.objective": "sum over layers of L.amplify * mean(L^2) + sum_c L.channels[c] * mean(L[:, c])",
+        "dreamlayer.objective": "sum over layers of L.amplify * mean(L^2) + sum_c L.channels[c] * mean(L[:, c]), "
+                                "+ sum_k logits.classes[k] * mean(logits[:, k]) where the graph holds the logits",
         "dreamlayer.weights_sha256": weights_sha256,
     }
     for key, value in meta.items():

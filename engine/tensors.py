@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from .imageio import read_image
-from .octaves import resize
 
 
 def to_tensor(picture: np.ndarray) -> torch.Tensor:
@@ -20,6 +20,13 @@ def to_tensor(picture: np.ndarray) -> torch.Tensor:
 def to_numpy(tensor: torch.Tensor) -> np.ndarray:
     """The first picture of a batch as float32 H x W x C in [0, 1], on the CPU."""
     return tensor[0].detach().permute(1, 2, 0).clamp(0, 1).float().cpu().numpy()
+
+
+def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """Bilinear resize with antialiasing when shrinking, as ``octaves.resize`` does for numpy arrays."""
+    if tuple(image.shape[-2:]) == tuple(size):
+        return image
+    return F.interpolate(image, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 
 def read_fitted(path: Path, longest: int, *, enlarge: bool, smallest: int = 1) -> torch.Tensor:

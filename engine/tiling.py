@@ -4,9 +4,13 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
-import torch
+import numpy as np
 
 from dreamlayer.settings import DEFAULT_TILE
+
+# A tile (1 x 3 x h x w float32, contiguous) -> d score / d tile and the score: what a backend supplies.
+Gradient = Callable[[np.ndarray], tuple[np.ndarray, float]]
+Value = Callable[[np.ndarray], float]
 
 MIN_TILE = 64
 MAX_TILE_ASPECT = 2.0  # thin tiles see little context across and lose speed
@@ -68,46 +72,43 @@ def _pieces(start: int, stop: int, shift: int, length: int) -> Pieces:
     return pieces
 
 
-def _read(image: torch.Tensor, ys: Pieces, xs: Pieces) -> torch.Tensor:
-    """The tile: a view where it does not wrap, else its pieces joined (a tile-sized copy)."""
-    rows = [torch.cat([image[:, :, y, x] for x, _ in xs], dim=3) if len(xs) > 1 else image[:, :, y, xs[0][0]]
+def _read(image: np.ndarray, ys: Pieces, xs: Pieces) -> np.ndarray:
+    """The tile as a contiguous array: its pieces joined where it wraps around the edge."""
+    rows = [np.concatenate([image[:, :, y, x] for x, _ in xs], axis=3) if len(xs) > 1 else image[:, :, y, xs[0][0]]
             for y, _ in ys]
-    return rows[0] if len(rows) == 1 else torch.cat(rows, dim=2)
+    return np.ascontiguousarray(rows[0] if len(rows) == 1 else np.concatenate(rows, axis=2))
 
 
-def _write(grad: torch.Tensor, ys: Pieces, xs: Pieces, value: torch.Tensor) -> None:
+def _write(grad: np.ndarray, ys: Pieces, xs: Pieces, value: np.ndarray) -> None:
     for y, tile_y in ys:
         for x, tile_x in xs:
             grad[:, :, y, x] = value[:, :, tile_y, tile_x]
 
 
-def tiled_gradient(image: torch.Tensor, score: Callable[[torch.Tensor], torch.Tensor], tile: int,
-                   shift: tuple[int, int] = (0, 0)) -> tuple[torch.Tensor, float]:
-    """d score / d image, summing per-tile gradients, and the area-weighted mean score.
+def tiled_gradient(image: np.ndarray, gradient: Gradient, tile: int,
+                   shift: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, float]:
+    """d score / d image, assembled from per-tile gradients, and the area-weighted mean score.
 
-    The tiles are those of the image rolled by ``shift`` (dy, dx), as ``torch.roll`` would, and
+    The tiles are those of the image rolled by ``shift`` (dy, dx), as ``np.roll`` would, and
     the gradient comes back unrolled; the caller picks a random shift every step, so the tile
     seams move and never accumulate into visible lines. Reading the tiles through the roll
     instead of rolling the picture saves two full-size copies per step.
     """
     _, _, height, width = image.shape
-    grad = torch.empty_like(image)
+    grad = np.empty_like(image)
     total = 0.0
     for y0, y1, x0, x1 in tiles(height, width, tile):
         ys, xs = _pieces(y0, y1, shift[0], height), _pieces(x0, x1, shift[1], width)
-        part = _read(image, ys, xs).detach().requires_grad_(True)
-        value = score(part)
-        (part_grad,) = torch.autograd.grad(value, part)
+        part_grad, value = gradient(_read(image, ys, xs))
         _write(grad, ys, xs, part_grad)
-        total += float(value.detach()) * (y1 - y0) * (x1 - x0)
+        total += value * (y1 - y0) * (x1 - x0)
     return grad, total / (height * width)
 
 
-def tiled_value(image: torch.Tensor, score: Callable[[torch.Tensor], torch.Tensor], tile: int) -> float:
-    """The area-weighted mean score over the same tiles, forward only (no graph is kept)."""
+def tiled_value(image: np.ndarray, value: Value, tile: int) -> float:
+    """The area-weighted mean score over the same tiles, forward only."""
     _, _, height, width = image.shape
     total = 0.0
-    with torch.no_grad():
-        for y0, y1, x0, x1 in tiles(height, width, tile):
-            total += float(score(image[:, :, y0:y1, x0:x1])) * (y1 - y0) * (x1 - x0)
+    for y0, y1, x0, x1 in tiles(height, width, tile):
+        total += value(np.ascontiguousarray(image[:, :, y0:y1, x0:x1])) * (y1 - y0) * (x1 - x0)
     return total / (height * width)

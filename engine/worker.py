@@ -8,6 +8,8 @@ during a dream and takes effect at the next step.
 """
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import logging
 import math
 import os
@@ -21,6 +23,7 @@ from typing import Any, BinaryIO, Callable, Optional
 
 from dreamlayer import __version__, protocol
 from dreamlayer.pixels import Image
+from dreamlayer.settings import BACKENDS
 from dreamlayer.protocol import Message, ProtocolError
 
 from . import runtime
@@ -44,9 +47,13 @@ def _finite(value: Any) -> Optional[float]:
 
 def _layer_entry(model: str, info: Any) -> dict[str, Any]:
     """A layer for the ``layers`` reply, with the paths of its atlas pictures painted so far."""
+    entry: dict[str, Any] = {"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
+    from dreamlayer.engine.backends import torch_installed
+
+    if not torch_installed():  # the atlas paints with torch: without it there are no pictures to show
+        return entry
     from dreamlayer.engine.visualize.atlas import atlas_thumbnail
 
-    entry: dict[str, Any] = {"name": info.name, "channels": info.channels, "stride": info.stride, "hint": info.hint}
     whole = atlas_thumbnail(model, info.name, None)
     if whole is not None:
         entry["thumbnail"] = str(whole)
@@ -93,13 +100,13 @@ class Outbox:
 class Worker:
     """Answers requests; dreams on one background thread, downloads on others."""
 
-    def __init__(self, outbox: Outbox) -> None:
-        from dreamlayer.engine import DreamCancelled, DreamError, dream
-        from dreamlayer.engine.models import registry
+    def __init__(self, outbox: Outbox, backend: str = "auto") -> None:
+        from dreamlayer.engine import DreamCancelled, DreamError, catalogue, dream
 
         self.out = outbox
         self._dream, self._cancelled, self._dream_error = dream, DreamCancelled, DreamError
-        self.registry = registry
+        self.catalogue = catalogue
+        self.backend = backend  # for requests whose settings leave the backend to the engine ("auto")
         self._jobs: "queue.Queue[Optional[DreamJob]]" = queue.Queue()
         self._active: dict[int, DreamJob] = {}
         self._active_lock = threading.Lock()
@@ -166,19 +173,20 @@ class Worker:
 
     def _list_models(self, message: Message) -> None:
         models = [{"name": m.name, "description": m.description, "size_bytes": m.size_bytes,
-                   "installed": m.installed, "path": m.path, "downloadable": m.downloadable}
-                  for m in self.registry.list_models()]
+                   "installed": m.installed, "path": m.path, "downloadable": m.downloadable,
+                   "backends": list(m.backends)}
+                  for m in self.catalogue.list_models()]
         self.out.send("models", id=message.get("id"), models=models)
 
     def _layers(self, message: Message) -> None:
         model = self._model_name(message)
-        layers = [_layer_entry(model, info) for info in self.registry.layer_infos(model)]
+        layers = [_layer_entry(model, info) for info in self.catalogue.layer_infos(model)]
         self.out.send("layers", id=message.get("id"), model=model, layers=layers,
-                      default=self.registry.default_layer(model))
+                      default=self.catalogue.default_layer(model))
 
     def _labels(self, message: Message) -> None:
         model = self._model_name(message)
-        self.out.send("labels", id=message.get("id"), model=model, labels=self.registry.labels(model))
+        self.out.send("labels", id=message.get("id"), model=model, labels=self.catalogue.labels(model))
 
     def _queue_dream(self, message: Message) -> None:
         job_id = message.get("id")
@@ -196,9 +204,16 @@ class Worker:
             job.cancel.set()
 
     def _pull_model(self, message: Message) -> None:
+        from dreamlayer.engine.backends import torch_installed
+
         model = self._model_name(message)
-        spec = self.registry.get(model)
-        threading.Thread(target=pull, args=(self.out.send, self.registry, message.get("id"), model, spec), name="pull",
+        if not torch_installed():
+            raise BadRequest(f"this engine has no torch, so it cannot download {model}'s weights; "
+                             "import an ONNX graph of it instead (dreamlayer models import FILE.onnx)")
+        from dreamlayer.engine.models import registry
+
+        spec = registry.get(model)
+        threading.Thread(target=pull, args=(self.out.send, registry, message.get("id"), model, spec), name="pull",
                          daemon=True).start()
 
     def _dream_loop(self) -> None:
@@ -233,6 +248,8 @@ class Worker:
     def _dream_job(self, job: DreamJob) -> None:
         request = read_dream_request(job.request)
         image, settings, weights = request.image, request.settings, request.weights
+        if settings.backend == "auto":
+            settings = dataclasses.replace(settings, backend=self.backend)
         eta = TimeLeft(settings.octave_scale)
         last_preview = [-math.inf]
 
@@ -292,11 +309,16 @@ def _claim_stdout() -> BinaryIO:
     return frames
 
 
-def main() -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     runtime.configure()
+    parser = argparse.ArgumentParser(prog="python -m dreamlayer.engine.worker",
+                                     description="The engine process an editor's dialog talks to over stdin/stdout.")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto",
+                        help="what computes gradients when a request leaves it to the engine (default auto)")
+    args = parser.parse_args(argv)
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="dreamlayer.worker: %(message)s")
     outbox = Outbox(_claim_stdout())
-    worker = Worker(outbox)
+    worker = Worker(outbox, args.backend)
     worker.hello()
     return worker.serve(sys.stdin.buffer)
 

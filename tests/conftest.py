@@ -74,3 +74,16 @@ def process_state_is_left_as_found():
         torch.set_num_threads(threads[0])  # interop threads can be set only once per process
     if leaks:
         pytest.fail("the test changed process-wide state for later tests: " + "; ".join(leaks), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def lite0_graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """EfficientNet-Lite0's whole gradient graph (every layer and the logits), exported once per run
+    through the command line: the export takes most of the ONNX tests' time."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from dreamlayer.cli import main
+
+    path = tmp_path_factory.mktemp("onnx") / "efficientnet-lite0.onnx"
+    assert main(["export-onnx", "efficientnet-lite0", "-o", str(path)]) == 0
+    return path

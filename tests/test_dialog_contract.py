@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from dreamlayer.engine.deepdream import build_objective
+from dreamlayer.engine.objectives import build_objective
 from dreamlayer.engine.models import registry
 from dreamlayer.objective import parse
 from dreamlayer.settings import DreamSettings

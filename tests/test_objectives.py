@@ -10,10 +10,11 @@ from PIL import Image
 
 from conftest import small_photo
 from dreamlayer.engine import DreamError, dream
-from dreamlayer.engine.deepdream import load_guide
+from dreamlayer.engine.objectives import load_guide
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.labels import find_class, imagenet_labels
-from dreamlayer.engine.objectives import compile_objective, parse
+from dreamlayer.engine.objectives import compile_objective
+from dreamlayer.engine.parse import parse
 from dreamlayer.settings import DreamSettings
 
 pytestmark = pytest.mark.numeric

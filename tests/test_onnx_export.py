@@ -26,8 +26,11 @@ from dreamlayer.cli import main
 from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.efficientnet_lite import SameConv2d
 from dreamlayer.engine.models.network import DreamNet
-from dreamlayer.engine.objectives import compile_objective, parse
-from dreamlayer.engine.onnx_export import AMPLIFY, CHANNELS, export_network, metadata
+from dreamlayer.engine.objectives import compile_objective
+from dreamlayer.engine.parse import parse
+from dreamlayer.engine import graphs
+from dreamlayer.engine.backends.onnx_backend import feeds
+from dreamlayer.engine.onnx_export import export_network, metadata
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -41,27 +44,13 @@ MODEL, UP_TO = "efficientnet-lite0", "blocks.3"  # blocks.1 and blocks.3 have st
 
 
 @pytest.fixture(scope="module")
-def graph(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Exported once for the module through the command line (the export takes most of the time)."""
-    path = tmp_path_factory.mktemp("onnx") / "lite0.onnx"
-    assert main(["export-onnx", MODEL, "-o", str(path), "--up-to", UP_TO]) == 0
-    return path
+def graph(lite0_graph: Path) -> Path:
+    return lite0_graph
 
 
 def _inputs(graph: Path, objective: spec.Objective) -> dict[str, np.ndarray]:
-    """The graph's weight inputs for a sum of layer and channel terms: zero everywhere else."""
-    layers = json.loads(metadata(graph)["dreamlayer.layers"])
-    feeds = {}
-    for layer in layers:
-        feeds[f"{layer['name']}.{AMPLIFY}"] = np.zeros((), np.float32)
-        feeds[f"{layer['name']}.{CHANNELS}"] = np.zeros(layer["channels"], np.float32)
-    for weight, term in objective.terms():
-        if isinstance(term, spec.Channel):
-            feeds[f"{term.layer}.{CHANNELS}"][term.channel] += weight
-        else:
-            assert isinstance(term, spec.Layer)
-            feeds[f"{term.layer}.{AMPLIFY}"] += np.float32(weight)
-    return feeds
+    """The graph's weight inputs, as the onnx backend feeds them."""
+    return feeds(objective, graphs.describe(graph))[0]
 
 
 def _kink_margin(net: DreamNet, image: torch.Tensor, layer: str, feeds_relu: Callable[[str, torch.nn.Module], bool]
@@ -158,8 +147,10 @@ def test_the_file_says_what_it_holds(graph: Path):
     assert meta["dreamlayer.weights_sha256"] == registry.get(MODEL).weights.sha256
     layers = json.loads(meta["dreamlayer.layers"])
     infos = registry.layer_infos(MODEL)
-    assert layers == [{"name": i.name, "channels": i.channels, "stride": i.stride} for i in infos[:len(layers)]]
-    assert layers[-1]["name"] == UP_TO
+    assert layers[:-1] == [{"name": i.name, "channels": i.channels, "stride": i.stride} for i in infos]
+    assert layers[-1] == {"name": "logits", "channels": 1000, "stride": 1}
+    assert json.loads(meta["dreamlayer.labels"])[281] == registry.labels(MODEL)[281]
+    assert meta["dreamlayer.default_layer"] == "blocks.9"
     assert json.loads(meta["dreamlayer.preprocess"])["mean"] == [127 / 255] * 3
 
 

@@ -1,8 +1,8 @@
 """Tiles: they cover the picture exactly, stay within their pixel budget, and are few and squarish."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
-import torch
 
 from dreamlayer.engine.tiling import MAX_TILE_ASPECT, grid, tiled_gradient, tiles
 from dreamlayer.settings import DEFAULT_TILE
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.numeric
 @pytest.mark.parametrize("height,width", [(768, 1024), (548, 731), (391, 522), (3000, 4000), (2143, 2857),
                                           (64, 2000), (5000, 100), (1, 1), (97, 61)])
 def test_tiles_cover_the_picture_once_within_budget(height, width):
-    covered = torch.zeros(height, width, dtype=torch.int32)
+    covered = np.zeros((height, width), dtype=np.int32)
     parts = tiles(height, width, DEFAULT_TILE)
     for y0, y1, x0, x1 in parts:
         covered[y0:y1, x0:x1] += 1
@@ -32,7 +32,26 @@ def test_tiles_by_area_not_by_edge():
 
 
 def test_tiled_gradient_equals_the_whole_one_for_a_pointwise_score():
-    image = torch.rand(1, 3, 50, 70)
-    whole, _ = tiled_gradient(image, lambda x: (x ** 2).sum(), 1000)
-    parts, _ = tiled_gradient(image, lambda x: (x ** 2).sum(), 20, shift=(7, -11))
-    assert torch.allclose(whole, parts)
+    image = np.random.default_rng(0).random((1, 3, 50, 70), dtype=np.float32)
+
+    def squares(x: np.ndarray) -> tuple[np.ndarray, float]:  # d sum(x^2) / dx, and mean(x^2) as the score
+        return 2 * x, float((x ** 2).mean())
+
+    whole, whole_value = tiled_gradient(image, squares, 1000)
+    parts, parts_value = tiled_gradient(image, squares, 20, shift=(7, -11))
+    np.testing.assert_allclose(whole, 2 * image)
+    np.testing.assert_allclose(parts, whole)
+    assert parts_value == pytest.approx(whole_value, rel=1e-5)
+
+
+def test_a_tile_wrapping_around_both_edges_is_read_as_the_rolled_picture():
+    image = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(1, 3, 8, 5)[:, :, :8]
+    seen = []
+
+    def record(x: np.ndarray) -> tuple[np.ndarray, float]:
+        seen.append(x.copy())
+        return np.zeros_like(x), 0.0
+
+    tiled_gradient(image, record, 1000, shift=(3, -2))
+    np.testing.assert_array_equal(seen[0], np.roll(image, (3, -2), (2, 3)))
+    assert seen[0].flags.c_contiguous

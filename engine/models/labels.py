@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from dreamlayer import classes
 
@@ -10,10 +11,10 @@ from ..errors import DreamError
 
 @lru_cache(maxsize=1)
 def imagenet_labels() -> list[str]:
-    """The 1000 ImageNet-1k names in the usual index order, as torchvision ships them (offline)."""
-    from torchvision.models import GoogLeNet_Weights
-
-    return list(GoogLeNet_Weights.IMAGENET1K_V1.meta["categories"])
+    """The 1000 ImageNet-1k names in the usual index order, as torchvision ships them (copied into
+    ``data/imagenet_classes.txt``, so models imported without torch have them too)."""
+    path = Path(__file__).with_name("data") / "imagenet_classes.txt"
+    return path.read_text(encoding="utf-8").splitlines()
 
 
 def find_class(query: str, labels: list[str]) -> int:

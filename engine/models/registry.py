@@ -5,7 +5,6 @@ import json
 import os
 import shutil
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -16,29 +15,12 @@ from ..cache import models_dir
 from ..download import download, sha256_file
 from ..errors import DreamError
 from ..files import replacing, write_text
+from .info import LayerInfo, ModelInfo
 from .network import DreamNet, build_network
 from .spec import ModelSpec
 
 MIRROR_ENV = "DREAMLAYER_MODEL_MIRROR"
 """A base URL that replaces the official download base, for offline mirrors inside an organisation."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    name: str
-    description: str
-    size_bytes: int
-    installed: bool
-    path: Optional[str]
-    downloadable: bool
-
-
-@dataclass(frozen=True)
-class LayerInfo:
-    name: str
-    channels: int
-    stride: int
-    hint: str
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from dreamlayer import __version__
 from dreamlayer.settings import DreamSettings
 
+from ..cli import backend_arguments
+
 if TYPE_CHECKING:
     from .render import Rendered
 
@@ -33,6 +35,7 @@ def dream_options(p: argparse.ArgumentParser, steps_flag: str, steps: int, octav
     p.add_argument("--tile", type=int, metavar="PX", help="tiles of at most PX*PX pixels (default: automatic)")
     p.add_argument("--seed", type=int, default=_D.seed, help=f"random seed (default {_D.seed})")
     p.add_argument("--device", default=_D.device, help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    backend_arguments(p)
     p.add_argument("--fps", type=float, help="frames per second of the output")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted render (same command) from its last frame")
@@ -41,7 +44,8 @@ def dream_options(p: argparse.ArgumentParser, steps_flag: str, steps: int, octav
 def settings_from(args: argparse.Namespace) -> DreamSettings:
     return DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective, octaves=args.octaves,
                          octave_scale=args.octave_scale, steps=args.steps, step_size=args.step_size,
-                         jitter=args.jitter, seed=args.seed, tile=args.tile, device=args.device)
+                         jitter=args.jitter, seed=args.seed, tile=args.tile, device=args.device,
+                         backend=args.backend, providers=args.providers)
 
 
 def parse_size(text: str) -> tuple[int, int]:

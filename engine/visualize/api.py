@@ -12,12 +12,14 @@ import torch
 
 from dreamlayer.objective import class_logit
 
+from ..backends.torch_backend import TorchBackend
 from ..devices import resolve_device
-from ..deepdream import evaluate, load_guide
+from ..deepdream import evaluate
 from ..errors import DreamError
 from ..models import registry
 from ..models.network import LOGITS, DreamNet
-from ..objectives import Scorer, compile_objective, parse
+from ..objectives import Scorer, compile_objective, load_guide
+from ..parse import parse
 from ..tensors import read_fitted, to_numpy
 from ..tiling import auto_tile
 from . import regularizers
@@ -138,10 +140,14 @@ def summarize(net: DreamNet, objective: Scorer, settings: VisualizeSettings, bef
     """The result of a method: figures on the start and finished pictures (1 x 3 x H x W in [0, 1])."""
     targets, top5 = class_scores(net, after, list(objective.classes))
     height, width = after.shape[-2:]
+    backend = TorchBackend(net, objective)
+
+    def value(picture: torch.Tensor) -> float:
+        return evaluate(backend, picture.detach().float().cpu().contiguous().numpy(), auto_tile(None))
+
     return VisualizeResult(
         image=to_numpy(after), objective=objective.name,
-        objective_before=evaluate(net, objective, before.to(net.device), auto_tile(None)),
-        objective_after=evaluate(net, objective, after.to(net.device), auto_tile(None)),
+        objective_before=value(before), objective_after=value(after),
         seconds=time.perf_counter() - started,
         steps=settings.steps, model=settings.model, method=settings.method, device=str(net.device),
         width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings))

@@ -58,7 +58,7 @@ def run_zoom(args: argparse.Namespace) -> int:
 
     from ..errors import DreamError
     from ..imageio import read_image
-    from ..models import registry
+    from .. import catalogue
     from ..video.io import VIDEO_CODECS, output_kind
     from ..video.needs import need
     from ..video.render import render
@@ -79,7 +79,7 @@ def run_zoom(args: argparse.Namespace) -> int:
     camera = Camera(zoom=args.zoom, rotate=args.rotate, shift=parse_pair(args.shift, "--shift"),
                     center=parse_pair(args.center, "--center"))
     path = CameraPath(camera, [parse_key(k) for k in args.key])
-    first = args.objective or " + ".join(args.layers or []) or registry.default_layer(args.model)
+    first = args.objective or " + ".join(args.layers or []) or catalogue.default_layer(args.model)
     changes = [parse_change(c) for c in args.objective_at]
     for expression in [first] + [c.objective for c in changes]:
         check(expression)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import DreamError
-from ..objectives import parse
+from ..parse import parse
 from .path import EASINGS
 
 

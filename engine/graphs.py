@@ -1,0 +1,167 @@
+"""Installed gradient graphs: what the ONNX Runtime backend dreams with, no torch needed.
+
+A graph comes from ``dreamlayer export-onnx`` on any machine with torch, or from a URL a user
+or their studio serves; ``dreamlayer models import`` checks it loads in ONNX Runtime, reads
+its ``dreamlayer.*`` metadata and keeps it in the model cache as ``graphs/MODEL@LAYER.onnx``
+(LAYER: the deepest layer inside) with the metadata beside it as JSON, so listing and choosing
+graphs opens no graph. Several graphs of one model may be installed; a dream takes the
+shallowest that holds every layer its objective reads, since a graph always runs to its end.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .cache import models_dir
+from .download import download, sha256_file
+from .errors import DreamError
+from .files import replacing, write_text
+
+LOGITS = "logits"
+
+
+@dataclass(frozen=True)
+class GraphLayer:
+    name: str
+    channels: int
+    stride: int
+
+
+@dataclass(frozen=True)
+class Graph:
+    """An installed gradient graph and what its metadata says of it."""
+
+    path: str
+    model: str
+    layers: list[GraphLayer]
+    default_layer: str
+    sha256: str  # of the .onnx file
+    weights_sha256: str = ""  # of the weights it was exported from
+    labels: list[str] = field(default_factory=list)  # class names, where the graph holds the logits
+    hints: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def deepest(self) -> str:
+        return self.layers[-1].name
+
+    def layer(self, name: str) -> Optional[GraphLayer]:
+        return next((layer for layer in self.layers if layer.name == name), None)
+
+
+def graphs_dir() -> Path:
+    path = models_dir() / "graphs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _from_json(data: dict) -> Graph:
+    return Graph(**{**data, "layers": [GraphLayer(**layer) for layer in data["layers"]]})
+
+
+def installed(model: Optional[str] = None) -> list[Graph]:
+    """Installed graphs (of ``model``), shallowest first; a graph whose file is gone is skipped."""
+    found = []
+    for meta in sorted(graphs_dir().glob("*.json")):
+        try:
+            graph = _from_json(json.loads(meta.read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        if Path(graph.path).is_file() and (model is None or graph.model == model):
+            found.append(graph)
+    return sorted(found, key=lambda g: (g.model, len(g.layers)))
+
+
+def models() -> list[str]:
+    return sorted({graph.model for graph in installed()})
+
+
+def choose(model: str, layers: set[str]) -> Graph:
+    """The shallowest installed graph of ``model`` holding all of ``layers``; a one-line DreamError
+    saying how to get one otherwise."""
+    graphs = installed(model)
+    if not graphs:
+        raise DreamError(f"no ONNX graph of {model} is installed: where torch is, run `dreamlayer export-onnx "
+                         f"{model} -o {model}.onnx`, then here `dreamlayer models import {model}.onnx`")
+    for graph in graphs:
+        if layers <= {layer.name for layer in graph.layers}:
+            return graph
+    deepest = graphs[-1]
+    missing = sorted(layers - {layer.name for layer in deepest.layers})
+    if deepest.deepest == LOGITS:  # the whole network is here: the layer does not exist
+        raise DreamError(f"model {model} has no layer {missing[0]!r}; choose one of: "
+                         f"{', '.join(layer.name for layer in deepest.layers)}")
+    raise DreamError(f"the installed {model} graphs do not hold {', '.join(missing)} (the deepest ends at "
+                     f"{deepest.deepest}; layers: {', '.join(layer.name for layer in deepest.layers)}); export one "
+                     f"with `dreamlayer export-onnx {model}` (all layers and the logits) and import it")
+
+
+def read_metadata(path: Path) -> dict[str, str]:
+    """The ``dreamlayer.*`` metadata of an ONNX file, after checking ONNX Runtime can load it."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise DreamError("ONNX graphs need ONNX Runtime: pip install 'dreamlayer[onnx]'") from None
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime's errors share no public base class
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        raise DreamError(f"{path} is not an ONNX model ONNX Runtime can load: {first}") from None
+    meta = session.get_modelmeta().custom_metadata_map
+    return {k: v for k, v in meta.items() if k.startswith("dreamlayer.")}
+
+
+def describe(path: Path, name: Optional[str] = None) -> Graph:
+    """What an exported gradient graph holds, from its metadata; DreamError if it is not one."""
+    meta = read_metadata(path)
+    if "dreamlayer.layers" not in meta:
+        raise DreamError(f"{path} is not a dreamlayer gradient graph (no dreamlayer metadata): make one with "
+                         "`dreamlayer export-onnx`, or bring a plain classifier with `dreamlayer models import "
+                         f"{path.name} --as NAME`")
+    try:
+        layers = [GraphLayer(**layer) for layer in json.loads(meta["dreamlayer.layers"])]
+        labels = json.loads(meta.get("dreamlayer.labels", "[]"))
+        hints = json.loads(meta.get("dreamlayer.hints", "{}"))
+    except (ValueError, TypeError) as exc:
+        raise DreamError(f"{path} has damaged dreamlayer metadata: {exc}") from None
+    if not layers:
+        raise DreamError(f"{path} holds no layers to dream on")
+    model = name or meta["dreamlayer.model"]
+    return Graph(path=str(path), model=model, layers=layers,
+                 default_layer=meta.get("dreamlayer.default_layer", layers[len(layers) // 2].name),
+                 sha256=sha256_file(path), weights_sha256=meta.get("dreamlayer.weights_sha256", ""),
+                 labels=labels, hints=hints)
+
+
+def import_graph(source: Path, name: Optional[str] = None) -> Graph:
+    """Install an exported graph (as model ``name``, default the one it was exported from); an
+    installed graph of the same model and depth is replaced."""
+    if not source.is_file():
+        raise DreamError(f"no such file: {source}")
+    graph = describe(source, name)
+    if "/" in graph.model or graph.model.startswith("."):
+        raise DreamError(f"not a usable model name: {graph.model!r}")
+    dest = graphs_dir() / f"{graph.model}@{graph.deepest}.onnx"
+    with replacing(dest) as temporary, source.open("rb") as src, temporary.open("wb") as out:
+        shutil.copyfileobj(src, out)
+    if sha256_file(dest) != graph.sha256:
+        dest.unlink()
+        raise DreamError(f"{source} changed while it was copied; nothing was installed")
+    installed_graph = Graph(**{**asdict(graph), "path": str(dest), "layers": graph.layers})
+    write_text(dest.with_suffix(".json"), json.dumps(asdict(installed_graph), indent=1) + "\n")
+    return installed_graph
+
+
+def pull_graph(url: str, sha256: str, size: int = 0, name: Optional[str] = None) -> Graph:
+    """Download a graph (resumable, size-capped, sha256-checked, as weights are) and install it."""
+    if not url.startswith(("http://", "https://")):
+        raise DreamError(f"not an http(s) URL: {url}")
+    target = models_dir() / "downloads" / (url.rstrip("/").rsplit("/", 1)[-1] or "graph.onnx")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path = download(url, target, sha256, size=size)
+    try:
+        return import_graph(path, name)
+    finally:
+        path.unlink(missing_ok=True)
