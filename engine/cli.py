@@ -211,7 +211,8 @@ def run_models_import(args: argparse.Namespace) -> int:
 
         if is_dreamlayer_graph(path) is False:  # a plain classifier: its gradient graph is made here
             graph = import_classifier(path, args.name or path.stem, args.preprocess or "imagenet")
-            print(f"{graph.path}: {graph.model}, {len(graph.layers) - 1} layers found, default {graph.default_layer}"
+            found = [layer for layer in graph.layers if layer.name != graphs.LOGITS]
+            print(f"{graph.path}: {graph.model}, {len(found)} layers found, default {graph.default_layer}"
                   f"; preprocessing {args.preprocess or 'imagenet'} (onnx backend)")
             return 0
         if args.preprocess:
@@ -236,10 +237,10 @@ def _import_weights(path: Path, name: str | None) -> int:
 
 
 def run_models_providers(args: argparse.Namespace) -> int:
-    from .backends.onnx_backend import PREFERRED, available_providers
+    from .backends.onnx_backend import CPU, PREFERRED, available_providers
 
     have = available_providers()
-    for name in sorted(have, key=lambda p: PREFERRED.index(p) if p in PREFERRED else len(PREFERRED)):
+    for name in sorted(have, key=lambda p: (p == CPU, PREFERRED.index(p) if p in PREFERRED else len(PREFERRED))):
         print(name)
     return 0
 

@@ -137,8 +137,8 @@ def test_bad_imports_are_one_line_errors(tmp_path: Path, cache: Path, capsys: py
     x = onnx.helper.make_tensor_value_info("input", onnx.TensorProto.FLOAT, [1, 3, "h", "w"])
     y = onnx.helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 3, "h", "w"])
     weight = onnx.numpy_helper.from_array(np.ones((3, 3, 1, 1), np.float32), "w")
-    nodes = [onnx.helper.make_node("Conv", ["input", "w"], ["c"]), onnx.helper.make_node("Relu", ["c"], ["r"]),
-             onnx.helper.make_node("Erf", ["r"], ["y"])]
+    nodes = [onnx.helper.make_node("Conv", ["input", "w"], ["c"]), onnx.helper.make_node("Erf", ["c"], ["e"]),
+             onnx.helper.make_node("Relu", ["e"], ["y"])]
     model = onnx.helper.make_model(onnx.helper.make_graph(nodes, "g", [x], [y], [weight]),
                                    opset_imports=[onnx.helper.make_opsetid("", 17)])
     odd = tmp_path / "odd.onnx"

@@ -91,6 +91,14 @@ def test_what_the_graph_cannot_do_is_a_one_line_error(installed: graphs.Graph):
         assert "\n" not in str(caught.value)
 
 
+def test_providers_are_checked_and_reported(installed: graphs.Graph, capsys: pytest.CaptureFixture[str]):
+    with pytest.raises(DreamError, match="has no NoSuchExecutionProvider; it has .*CPUExecutionProvider"):
+        open_backend(DreamSettings(backend="onnx", providers=["NoSuchExecutionProvider"]))
+    assert open_backend(DreamSettings(backend="onnx", device="cpu")).device == "onnx:CPUExecutionProvider"
+    assert main(["models", "providers"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "CPUExecutionProvider"  # the CPU is always last
+
+
 def test_without_a_graph_the_error_says_how_to_get_one(cache: Path):
     with pytest.raises(DreamError, match="dreamlayer export-onnx efficientnet-lite0"):
         open_backend(DreamSettings(backend="onnx"))

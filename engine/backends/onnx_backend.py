@@ -159,7 +159,8 @@ class OnnxBackend:
         self.weights, self.objective, self.constant = feeds(objective, graph)
         self.layers = sorted(_layers_read(self.objective))
         self.session = session(graph.path, providers)
-        self.device = "onnx:" + self.session.get_providers()[0]
+        # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
+        self.device = "onnx:" + ",".join(self.session.get_providers())
 
     @classmethod
     def open(cls, settings: DreamSettings) -> "OnnxBackend":
