@@ -27,6 +27,7 @@ ENGINE = [  # the torch backend, and export-onnx (onnx, onnxscript) to make grap
 UI = ["PyQt5>=5.15"]  # the dialog's own processes (GIMP); inside Krita, Krita's binding (PyQt5 or PyQt6: ui/qt.py)
 ONNX = ["onnxruntime>=1.16", "onnx>=1.14"] + RUNTIME  # the onnx backend and importing ONNX classifiers; no torch
 VIDEO = ["imageio-ffmpeg>=0.5,<1", "opencv-python-headless>=4.8"]  # zoom, dream-video: ffmpeg inside, flow
+CLUSTER = ["dask>=2024.1", "distributed>=2024.1"]  # batch, microscope, dream-video --cluster: 44 MB installed
 DEV = ["pytest>=7", "pytest-qt>=4.2", "pytest-timeout>=2", "scikit-learn>=1.2", "tifffile>=2023.1", "ruff>=0.5",
        "mypy>=1.10,<3", "PyQt6>=6.5,<7"]  # PyQt6: the dialog tested as Krita 6 runs it
 
@@ -48,8 +49,9 @@ setup(
         "ui": UI,
         "onnx": ONNX,
         "video": VIDEO,
+        "cluster": CLUSTER,
         "dev": DEV,
-        "all": sorted(set(ENGINE + UI + ONNX + VIDEO + DEV)),
+        "all": sorted(set(ENGINE + UI + ONNX + VIDEO + CLUSTER + DEV)),
     },
     entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:main"]},
 )

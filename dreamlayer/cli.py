@@ -10,6 +10,8 @@ from dreamlayer import __version__
 
 def build_parser() -> argparse.ArgumentParser:
     from dreamlayer.engine.cli import register as register_engine
+    from dreamlayer.engine.cluster.cli import register as register_cluster
+    from dreamlayer.engine.microscope.cli import register as register_microscope
     from dreamlayer.engine.serve_cli import register as register_serve
     from dreamlayer.engine.video.cli import register as register_video
     from dreamlayer.engine.visualize.cli import register as register_visualize
@@ -25,6 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_visualize(sub)
     register_zoom(sub)
     register_video(sub)
+    register_cluster(sub)
+    register_microscope(sub)
     register_installer(sub)
     return parser
 

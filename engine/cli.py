@@ -54,12 +54,19 @@ def force_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _dream_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    d = _DEFAULTS
     p = sub.add_parser("dream", help="dream on a picture", description="Dream on a picture (DeepDream).",
                        epilog="objective expressions:\n" + GRAMMAR,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("input", type=Path, help="picture to dream on (PNG, JPEG, TIFF, WebP, BMP; 8 or 16 bit)")
     p.add_argument("-o", "--output", type=Path, required=True, help="where to write the result")
+    dream_arguments(p)
+    p.add_argument("--mask", type=Path, help="greyscale picture: white dreams fully, black leaves pixels untouched")
+    p.set_defaults(func=run_dream)
+
+
+def dream_arguments(p: argparse.ArgumentParser) -> None:
+    """Every option of `dream` that decides how a picture is dreamed; `batch` takes the same ones."""
+    d = _DEFAULTS
     _settings_arguments(p)
     p.add_argument("--pattern-size", type=float, default=d.pattern_size, metavar="X",
                    help=f"size of the dream's patterns relative to the picture, the same at any picture size "
@@ -70,18 +77,13 @@ def _dream_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--octave-scale", type=float, default=d.octave_scale,
                    help=f"size ratio between octaves (default {d.octave_scale})")
     p.add_argument("--jitter", type=int, default=d.jitter, help=f"max random shift per step, px (default {d.jitter})")
-    p.add_argument("--mask", type=Path, help="greyscale picture: white dreams fully, black leaves pixels untouched")
     p.add_argument("--tile", type=int, metavar="PX",
                    help="big pictures are dreamed in tiles of at most PX*PX pixels (default: automatic)")
-    p.set_defaults(func=run_dream)
 
 
-def run_dream(args: argparse.Namespace) -> int:
-    from .deepdream import check_settings, dream
-    from .files import check_outputs
-    from .imageio import Picture, output_format, read_image, read_mask, write_image
-    from .progress import ProgressBar
-    from .region import nothing_selected
+def dream_settings(args: argparse.Namespace) -> DreamSettings:
+    """The DreamSettings the options of :func:`dream_arguments` ask for, checked."""
+    from .deepdream import check_settings
 
     settings = DreamSettings(model=args.model, layers=args.layers or [], objective=args.objective,
                              pattern_size=args.pattern_size, octaves=args.octaves, octave_scale=args.octave_scale,
@@ -89,6 +91,17 @@ def run_dream(args: argparse.Namespace) -> int:
                              step_size=args.step_size, jitter=args.jitter, seed=args.seed, tile=args.tile,
                              device=args.device, backend=args.backend, providers=args.providers)
     check_settings(settings)
+    return settings
+
+
+def run_dream(args: argparse.Namespace) -> int:
+    from .deepdream import dream
+    from .files import check_outputs
+    from .imageio import Picture, output_format, read_image, read_mask, write_image
+    from .progress import ProgressBar
+    from .region import nothing_selected
+
+    settings = dream_settings(args)
     fmt = output_format(args.output)
     check_outputs([args.output], [args.input, args.mask], force=args.force, report=args.report)
     picture = read_image(args.input)

@@ -47,6 +47,27 @@ def replacing(path: str | Path, error: type[Exception] = WriteError) -> Iterator
             pass
 
 
+def publish(path: str | Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically and only if nothing is there yet; whether it was written.
+
+    The complete temporary file is hard-linked into place, which fails if ``path`` exists, so of
+    two writers of the same output (a retried task and the one it replaced) exactly one wins
+    and no reader ever sees a partial or a second version.
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}-{next(_COUNTER)}.part")
+    try:
+        temporary.write_bytes(data)
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    except OSError as failure:
+        raise WriteError(f"cannot write {path}: {_reason(failure)}") from failure
+    finally:
+        temporary.unlink(missing_ok=True)
+    return True
+
+
 def write_text(path: str | Path, text: str) -> None:
     """Write UTF-8 text atomically."""
     with replacing(path) as temporary:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from dreamlayer.engine.errors import DreamError
-from dreamlayer.engine.files import WriteError, check_outputs, replacing, write_text
+from dreamlayer.engine.files import WriteError, check_outputs, publish, replacing, write_text
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:
@@ -48,3 +48,10 @@ def test_outputs_are_checked_against_inputs_each_other_and_existing_files(tmp_pa
     check_outputs([out], [source], force=True)
     with pytest.raises(DreamError, match="it is a folder"):
         check_outputs([tmp_path], [source], force=True)
+
+
+def test_publish_writes_a_file_once_and_never_replaces_it(tmp_path):
+    target = tmp_path / "out.png"
+    assert publish(target, b"first")
+    assert not publish(target, b"second")
+    assert target.read_bytes() == b"first" and [p.name for p in tmp_path.iterdir()] == ["out.png"]

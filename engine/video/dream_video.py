@@ -19,15 +19,27 @@ from .flow import flow, grey, trust, warp_back
 from .io import Clip
 
 
+Flows = tuple[np.ndarray, np.ndarray]  # frame t to t-1 and t-1 to t
+
+
+def pair_flows(source: np.ndarray, previous_source: np.ndarray, method: str) -> Flows:
+    """The flows between two source frames that carrying a dream needs; they depend on the source
+    alone, so a whole clip's can be computed ahead, in parallel."""
+    now, before = grey(source), grey(previous_source)
+    return flow(now, before, method), flow(before, now, method)
+
+
 def start_picture(source: np.ndarray, previous_source: np.ndarray, previous_dream: np.ndarray, blend: float,
-                  method: str) -> np.ndarray:
-    """Where frame t's dream starts: see the module doc. ``method`` 'none' blends without flow (ghosts)."""
+                  method: str, flows: Flows | None = None) -> np.ndarray:
+    """Where frame t's dream starts: see the module doc. ``method`` 'none' blends without flow (ghosts).
+
+    ``flows``: :func:`pair_flows` of the two frames, if computed already.
+    """
     if blend >= 1:
         return source
     if method == "none":
         return (1 - blend) * previous_dream + blend * source
-    now, before = grey(source), grey(previous_source)
-    to_before, to_now = flow(now, before, method), flow(before, now, method)
+    to_before, to_now = flows or pair_flows(source, previous_source, method)
     carried = warp_back(previous_dream, to_before)
     weight = (1 - blend) * trust(to_before, to_now)[..., None]
     return (source + weight * (carried - source)).astype(np.float32)

@@ -62,7 +62,7 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
     kind = output_kind(output)
     work = work_folder(output)
     checkpoint = work / CHECKPOINT
-    state, done = _begin(work, checkpoint, recipe, resume, kind)
+    state, done = begin(work, checkpoint, recipe, resume, kind)
     state = job.start(done, state)
     durations: list[float] = []
     bar = tqdm(total=total, initial=done, desc=label, unit="frame", dynamic_ncols=True)
@@ -79,7 +79,7 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
         pass
     except Exception:
         if done:
-            _finish(output, work, done, False, fps, recipe, audio, durations)  # what was made stays playable
+            finish(output, work, done, False, fps, recipe, audio, durations)  # what was made stays playable
         elif work != output:
             with contextlib.suppress(OSError):  # bad settings found at the first frame leave nothing behind
                 work.rmdir()
@@ -87,13 +87,16 @@ def render(output: Path, job: Job, total: int, fps: float, recipe: dict, *, resu
     finally:
         bar.close()
     complete = done >= total
-    seconds = _finish(output, work, done, complete, fps, recipe, audio, durations)
+    seconds = finish(output, work, done, complete, fps, recipe, audio, durations)
     return Rendered(output, done, complete, seconds)
 
 
-def _finish(output: Path, work: Path, done: int, complete: bool, fps: float, recipe: dict, audio: Path | None,
-            durations: list[float]) -> float | None:
-    """Encode the frames made so far, write the sidecar, and tidy up once complete; the median frame time."""
+def finish(output: Path, work: Path, done: int, complete: bool, fps: float, recipe: dict, audio: Path | None,
+           durations: list[float]) -> float | None:
+    """Encode the frames made so far, write the sidecar, and tidy up once complete; the median frame time.
+
+    Also how `dream-video --cluster` ends, once its pieces have put every frame into ``work``.
+    """
     seconds = float(np.median(durations)) if durations else None  # the median: the first frame loads the model
     with _no_interrupts():
         frames = [work / frame_name(i) for i in range(done)]
@@ -110,8 +113,9 @@ def _finish(output: Path, work: Path, done: int, complete: bool, fps: float, rec
     return seconds
 
 
-def _begin(work: Path, checkpoint: Path, recipe: dict, resume: bool,
-           kind: str) -> tuple[dict[str, np.ndarray] | None, int]:
+def begin(work: Path, checkpoint: Path, recipe: dict, resume: bool,
+          kind: str) -> tuple[dict[str, np.ndarray] | None, int]:
+    """The work folder made ready: the state and frame count to go on from, or (None, 0) to start."""
     if resume:
         if not checkpoint.is_file():
             raise DreamError(f"nothing to resume: {checkpoint} does not exist")

@@ -51,7 +51,7 @@ def _check_numbers(settings: VisualizeSettings | AtlasSettings) -> None:
         raise DreamError(problems[0])
 
 
-def _render_arguments(p: argparse.ArgumentParser, steps: int, seed: int, lr: float) -> None:
+def render_arguments(p: argparse.ArgumentParser, steps: int, seed: int, lr: float) -> None:
     p.add_argument("--steps", type=int, default=steps, help=f"optimisation steps (default {steps})")
     p.add_argument("--seed", type=int, default=seed, help=f"random seed (default {seed})")
     p.add_argument("--lr", type=float, default=lr, help=f"Adam learning rate (default {lr})")
@@ -82,7 +82,7 @@ def _visualize_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                    help=f"start picture (default {_V.start})")
     p.add_argument("--size", type=_positive, help="picture size in px (default: the model's input size; "
                                                   "a start picture keeps its aspect)")
-    _render_arguments(p, _V.steps, _V.seed, _V.lr)
+    render_arguments(p, _V.steps, _V.seed, _V.lr)
     p.add_argument("--views", type=_positive, default=_V.views, metavar="N",
                    help=f"transformed copies the network sees per step: more are slower but recognised more "
                         f"widely (default {_V.views})")
@@ -128,10 +128,23 @@ def _atlas_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--layers", action="store_true", help="one picture per layer, in network order")
     p.add_argument("--channels", default="0-63", metavar="LIST",
                    help="channels as 0-63 or 0,3,8-11 (default 0-63, cut to the layer's channels)")
-    p.add_argument("--size", type=_positive, default=_A.size, help=f"px per picture (default {_A.size})")
     p.add_argument("--columns", type=_positive, help="pictures per row (default: 8, or 6 with --layers)")
-    _render_arguments(p, _A.steps, _A.seed, _A.lr)
+    atlas_arguments(p)
     p.set_defaults(func=run_atlas)
+
+
+def atlas_arguments(p: argparse.ArgumentParser) -> None:
+    """How channel pictures are painted: `atlas`'s options, which `microscope` shares (and its cache)."""
+    p.add_argument("--size", type=_positive, default=_A.size, help=f"px per picture (default {_A.size})")
+    render_arguments(p, _A.steps, _A.seed, _A.lr)
+
+
+def atlas_settings(args: argparse.Namespace) -> AtlasSettings:
+    """The AtlasSettings of `atlas`'s options (`microscope` has the same), checked."""
+    settings = AtlasSettings(size=args.size, steps=args.steps, lr=args.lr, seed=args.seed, param=args.param,
+                             decorrelate=args.decorrelate, transforms=args.transforms)
+    _check_numbers(settings)
+    return settings
 
 
 def run_atlas(args: argparse.Namespace) -> int:
@@ -143,9 +156,7 @@ def run_atlas(args: argparse.Namespace) -> int:
 
     if bool(args.layers) == bool(args.layer):
         raise DreamError("give a LAYER, or --layers for one picture per layer")
-    settings = AtlasSettings(size=args.size, steps=args.steps, lr=args.lr, seed=args.seed, param=args.param,
-                             decorrelate=args.decorrelate, transforms=args.transforms)
-    _check_numbers(settings)
+    settings = atlas_settings(args)
     _check_output(args.output, list(atlas.SHEET_FORMATS), [], args.force)
     with tqdm(desc="painting", unit="picture", dynamic_ncols=True) as bar:
         def progress(done: int, total: int) -> None:

@@ -13,4 +13,10 @@ VIDEO_BLEND = 0.3  # fresh frame vs warped dream; 0.5 was both weaker and flicke
 VIDEO_STEPS = 1  # per octave per frame: the carried dream builds up, so one step keeps flicker low
 VIDEO_STEP_SIZE = 0.02  # with one step per frame the still's 0.006 barely shows
 VIDEO_OCTAVES = 2
+# dream-video by shots (--cluster): pieces of at most this many frames (two seconds at 24 fps: many to
+# share out, few fades), this many frames faded where a piece continues a shot, and the colour
+# histogram distance (0-1) that counts as a scene change
+SHOT_PIECE_FRAMES = 48
+SHOT_FADE_FRAMES = 4
+SHOT_CUT = 0.4
 FLOW_METHODS = ("dis", "farneback", "none")
