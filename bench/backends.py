@@ -74,14 +74,21 @@ def float64_gradient(width: int, height: int, out: Path) -> dict[str, Any]:
     from dreamlayer.engine.objectives import build_objective
     from dreamlayer.settings import DreamSettings
 
+    from dreamlayer.engine.tiling import auto_tile, tiled_gradient
+
     net = registry.load(MODEL, torch.device("cpu"))
     double = DreamNet(net.spec, copy.deepcopy(net.net).double(), torch.device("cpu"))
     scorer = build_objective(DreamSettings(layers=[LAYER]), double)
-    x = torch.from_numpy(_picture(width, height)).double().requires_grad_(True)
-    value = scorer(double.activations(x, scorer.layers))
-    (grad,) = torch.autograd.grad(value, x)
-    np.save(out, grad.numpy())
-    return {"backend": "float64", "value": value.item()}
+
+    def gradient(tile: np.ndarray) -> tuple[np.ndarray, float]:
+        x = torch.from_numpy(tile).requires_grad_(True)
+        value = scorer(double.activations(x, scorer.layers))
+        (grad,) = torch.autograd.grad(value, x)
+        return grad.numpy(), value.item()
+
+    grad, value = tiled_gradient(_picture(width, height).astype(np.float64), gradient, auto_tile(None))  # as dreamt
+    np.save(out, grad)
+    return {"backend": "float64", "value": value}
 
 
 def _run_worker(backend: str, size: tuple[int, int], repeats: int, folder: Path, env: dict[str, str],
