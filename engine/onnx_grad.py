@@ -515,11 +515,11 @@ def gradient_graph(model: Any, input_name: str, targets: list[Target], mean: Seq
     del graph.output[:]
     graph.output.extend([onnx.helper.make_tensor_value_info("value", FLOAT, []),
                          onnx.helper.make_tensor_value_info("gradient", FLOAT, [1, 3, "height", "width"])])
-    _prune(graph)
+    prune(graph)
     return model
 
 
-def _prune(graph: Any) -> None:
+def prune(graph: Any) -> None:
     """Drop the nodes and initializers no output needs (the forward past the deepest target)."""
     wanted = {o.name for o in graph.output}
     kept = []

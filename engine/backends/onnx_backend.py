@@ -59,20 +59,42 @@ def providers_for(settings: DreamSettings) -> list[str]:
     return chosen if CPU in chosen else chosen + [CPU]
 
 
-_sessions: dict[tuple[str, tuple[str, ...]], Any] = {}
+_sessions: dict[tuple[str, tuple[str, ...], bool], Any] = {}
 _sessions_lock = threading.Lock()
 
 
-def session(path: str, providers: list[str]) -> Any:
+def _objective_only(path: str) -> Any:
+    """The graph with its ``value`` output alone, or the path itself without the onnx package.
+
+    ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
+    taken from the gradient graph cost a whole step per tile; without the backward they cost a
+    forward.
+    """
+    try:
+        import onnx
+    except ImportError:
+        return path
+    from ..onnx_grad import prune
+
+    model = onnx.load(path)
+    kept = [o for o in model.graph.output if o.name == "value"]
+    del model.graph.output[:]
+    model.graph.output.extend(kept)
+    prune(model.graph)
+    return model.SerializeToString()
+
+
+def session(path: str, providers: list[str], objective_only: bool = False) -> Any:
     """An inference session, kept for the process: the engine process's later dreams start at once.
 
     A provider that fails to start (a driver missing, say) falls back to the CPU with one line on
     stderr, not an error: the dream still comes, slower.
     """
     ort = _ort()
-    key = (path, tuple(providers))
+    key = (path, tuple(providers), objective_only)
     with _sessions_lock:
         if key not in _sessions:
+            source = _objective_only(path) if objective_only else path
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads sleep instead of spinning, as torch's do (runtime.configure): beside a
@@ -80,13 +102,13 @@ def session(path: str, providers: list[str]) -> Any:
             # 512x384 step on a loaded 2-core machine).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
-                _sessions[key] = ort.InferenceSession(path, options, providers=providers)
+                _sessions[key] = ort.InferenceSession(source, options, providers=providers)
             except Exception as exc:  # onnxruntime's errors share no public base class
                 if providers == [CPU]:
                     raise DreamError(f"ONNX Runtime cannot load {path}: {str(exc).splitlines()[0]}") from None
                 print(f"dreamlayer: {', '.join(providers[:-1])} failed to start ({str(exc).splitlines()[0]}); "
                       "dreaming on the CPU", file=sys.stderr)
-                _sessions[key] = ort.InferenceSession(path, options, providers=[CPU])
+                _sessions[key] = ort.InferenceSession(source, options, providers=[CPU])
         return _sessions[key]
 
 
@@ -158,6 +180,7 @@ class OnnxBackend:
         self.graph = graph
         self.weights, self.objective, self.constant = feeds(objective, graph)
         self.layers = sorted(_layers_read(self.objective))
+        self.providers = providers
         self.session = session(graph.path, providers)
         # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
         self.device = "onnx:" + ",".join(self.session.get_providers())
@@ -178,8 +201,9 @@ class OnnxBackend:
         return grad, float(value) + self.constant
 
     def value(self, tile: np.ndarray) -> float:
-        # the graph has no forward-only output; ONNX Runtime still computes the gradient (a step's cost)
-        return self.gradient(tile)[1]
+        (value,) = session(self.graph.path, self.providers, objective_only=True).run(
+            ["value"], {"image": tile, **self.weights})
+        return float(value) + self.constant
 
     def peak_gpu_bytes(self) -> int:
         return 0
