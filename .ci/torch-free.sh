@@ -30,5 +30,8 @@ assert report["backend"] == "onnx" and report["objective_after"] > report["objec
 print(f"torch-free dream: {report['objective']} {report['objective_before']:.2f} -> {report['objective_after']:.2f} "
       f"on {report['device']}")
 PY
+# The Krita plugin installs against this engine (its check accepts ONNX Runtime in place of torch).
+HOME="$work/home" XDG_DATA_HOME="$work/home/share" XDG_CONFIG_HOME="$work/home/config" \
+    .venv-onnx/bin/dreamlayer install krita
 echo "torch-free venv: $(du -sm .venv-onnx | cut -f1) MB, installed in $((installed - start)) s;" \
      "import + first dream $(python3 -c "print(f'{$finished - $dreamt:.1f}')") s"

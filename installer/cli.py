@@ -82,22 +82,25 @@ def _uninstall_gimp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """The engine's Python, which every editor's plugin starts."""
+    parser.add_argument("--engine-python", default=sys.executable, metavar="PATH",
+                        help="the Python that runs the dream engine (default: this one, %(default)s)")
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip checking that the engine's Python can import dreamlayer's engine "
+                             "(with torch or ONNX Runtime)")
+
+
 def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Add ``install`` and ``uninstall`` (each with an editor: ``krita`` or ``gimp``)."""
     install_parser = subparsers.add_parser("install", help="install an editor plugin")
     editors = install_parser.add_subparsers(dest="editor", metavar="EDITOR", required=True)
     krita = editors.add_parser("krita", help="install the Krita plugin (Filter > Dream…)")
-    krita.add_argument("--engine-python", default=sys.executable, metavar="PATH",
-                       help="the Python that runs the dream engine (default: this one, %(default)s)")
-    krita.add_argument("--no-check", action="store_true",
-                       help="skip checking that the engine's Python can import torch and dreamlayer")
+    _add_engine_options(krita)
     _add_location_options(krita)
     krita.set_defaults(func=_install_krita)
     gimp_parser = editors.add_parser("gimp", help="install the GIMP 3 plug-in (Filters > Artistic > Dream…)")
-    gimp_parser.add_argument("--engine-python", default=sys.executable, metavar="PATH",
-                             help="the Python that runs the dream engine (default: this one, %(default)s)")
-    gimp_parser.add_argument("--no-check", action="store_true",
-                             help="skip checking that the engine's Python can import torch and dreamlayer")
+    _add_engine_options(gimp_parser)
     _add_gimp_options(gimp_parser)
     gimp_parser.set_defaults(func=_install_gimp)
 

@@ -84,15 +84,17 @@ def check_engine_python(python: str) -> None:
     """Fail early, with a useful message, if ``python`` cannot run the dream engine."""
     if not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise InstallError(f"{python} is not an executable Python; pass --engine-python PATH.")
-    probe = ("import importlib.util as u, sys; "
-             "sys.exit(0 if u.find_spec('torch') and u.find_spec('dreamlayer.engine') else 3)")
+    # torch, or ONNX Runtime for an engine installed without torch (dreamlayer[onnx])
+    probe = ("import importlib.util as u, sys; sys.exit(0 if (u.find_spec('torch') or u.find_spec('onnxruntime')) "
+             "and u.find_spec('dreamlayer.engine') else 3)")
     try:
         done = subprocess.run([python, "-c", probe], capture_output=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise InstallError(f"{python} could not be run: {error}") from None
     if done.returncode != 0:
-        raise InstallError(f"{python} cannot import torch and dreamlayer.engine; pass the Python of the "
-                           "environment where dreamlayer[engine] is installed with --engine-python PATH.")
+        raise InstallError(f"{python} cannot import torch and dreamlayer.engine (nor onnxruntime); pass the "
+                           "Python of the environment where dreamlayer[engine] or dreamlayer[onnx] is installed "
+                           "with --engine-python PATH.")
 
 
 def _imports(path: Path) -> list[str]:
