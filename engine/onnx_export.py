@@ -24,6 +24,7 @@ import torch
 from .errors import DreamError
 from .files import replacing
 from .models import registry, same_conv
+from .models.efficientnet_lite import SameConv2d
 from .models.network import LOGITS, DreamNet, build_network
 
 AMPLIFY, CHANNELS, CLASSES = "amplify", "channels", "classes"
@@ -231,6 +232,9 @@ def export_network(net: DreamNet, output: Path, up_to: Optional[str] = None, wei
         raise DreamError(f"export-onnx needs {exc.name}: pip install 'dreamlayer[onnx]'") from None
     for p in net.net.parameters():
         p.requires_grad_(True)
+    for module in net.net.modules():
+        if isinstance(module, SameConv2d):
+            module.as_operator = True
     layers = _layers_up_to(net, up_to)
     shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
     names = input_names(shapes)

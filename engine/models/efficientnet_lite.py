@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .same_conv import conv_same, same_padding
+from .same_conv import conv_same, pad_same, same_padding
 
 
 def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
@@ -112,15 +112,22 @@ class SameConv2d(nn.Conv2d):
     """TensorFlow 'SAME' padding for any input size (the weights were trained with it).
 
     With stride 1 and an odd kernel SAME is the symmetric padding ``kernel // 2`` whatever the
-    input size, so the convolution pads by itself; strided layers pad by the input's size, as one
-    operator (``same_conv.conv_same``) that an exported graph carries as ONNX's own SAME.
+    input size, so the convolution pads by itself; strided layers pad by the input's size. For
+    ``export-onnx`` (``as_operator``) that is one operator (``same_conv.conv_same``), which the
+    exported graph carries as ONNX's own SAME; eagerly it is an explicit pad, since a Python
+    custom operator's first call imports ``torch._dynamo`` (a second of start-up).
     """
+
+    as_operator = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kh, kw = self.weight.shape[-2:]
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), self.dilation, self.groups)
-        return conv_same(x, self.weight, self.bias, list(self.stride), self.groups)
+        if self.as_operator:
+            return conv_same(x, self.weight, self.bias, list(self.stride), self.groups)
+        padded = pad_same(x, (kh, kw), (self.stride[0], self.stride[1]))
+        return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
     def fused_relu6(self, x: torch.Tensor) -> torch.Tensor:
         """ReLU6 of this convolution in one oneDNN call (check ``_fusable`` first).
