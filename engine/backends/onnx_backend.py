@@ -59,42 +59,20 @@ def providers_for(settings: DreamSettings) -> list[str]:
     return chosen if CPU in chosen else chosen + [CPU]
 
 
-_sessions: dict[tuple[str, tuple[str, ...], bool], Any] = {}
+_sessions: dict[tuple[str, tuple[str, ...]], Any] = {}
 _sessions_lock = threading.Lock()
 
 
-def _objective_only(path: str) -> Any:
-    """The graph with its ``value`` output alone, or the path itself without the onnx package.
-
-    ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
-    taken from the gradient graph cost a whole step per tile; without the backward they cost a
-    forward.
-    """
-    try:
-        import onnx
-    except ImportError:
-        return path
-    from ..onnx_grad import prune
-
-    model = onnx.load(path)
-    kept = [o for o in model.graph.output if o.name == "value"]
-    del model.graph.output[:]
-    model.graph.output.extend(kept)
-    prune(model.graph)
-    return model.SerializeToString()
-
-
-def session(path: str, providers: list[str], objective_only: bool = False) -> Any:
+def session(path: str, providers: list[str]) -> Any:
     """An inference session, kept for the process: the engine process's later dreams start at once.
 
     A provider that fails to start (a driver missing, say) falls back to the CPU with one line on
     stderr, not an error: the dream still comes, slower.
     """
     ort = _ort()
-    key = (path, tuple(providers), objective_only)
+    key = (path, tuple(providers))
     with _sessions_lock:
         if key not in _sessions:
-            source = _objective_only(path) if objective_only else path
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads sleep instead of spinning, as torch's do (runtime.configure): beside a
@@ -102,13 +80,13 @@ def session(path: str, providers: list[str], objective_only: bool = False) -> An
             # 512x384 step on a loaded 2-core machine).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
-                _sessions[key] = ort.InferenceSession(source, options, providers=providers)
+                _sessions[key] = ort.InferenceSession(path, options, providers=providers)
             except Exception as exc:  # onnxruntime's errors share no public base class
                 if providers == [CPU]:
                     raise DreamError(f"ONNX Runtime cannot load {path}: {str(exc).splitlines()[0]}") from None
                 print(f"dreamlayer: {', '.join(providers[:-1])} failed to start ({str(exc).splitlines()[0]}); "
                       "dreaming on the CPU", file=sys.stderr)
-                _sessions[key] = ort.InferenceSession(source, options, providers=[CPU])
+                _sessions[key] = ort.InferenceSession(path, options, providers=[CPU])
         return _sessions[key]
 
 
@@ -201,7 +179,7 @@ class OnnxBackend:
         return grad, float(value) + self.constant
 
     def value(self, tile: np.ndarray) -> float:
-        (value,) = session(self.graph.path, self.providers, objective_only=True).run(
+        (value,) = session(graphs.value_graph(self.graph.path), self.providers).run(
             ["value"], {"image": tile, **self.weights})
         return float(value) + self.constant
 
