@@ -21,7 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -117,7 +118,10 @@ def _cpu() -> dict[str, Any]:
     return {"cpu": model, "isa": isa, "cores": os.cpu_count()}
 
 
-def compare(repeats: int, rounds: int) -> dict[str, Any]:
+@contextmanager
+def graph_cache() -> Iterator[dict[str, str]]:
+    """An environment whose private model cache holds the default model's graph up to the README's
+    layer, exported and imported as a user would (``export-onnx --up-to``, ``models import``)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = dict(os.environ, DREAMLAYER_CACHE=str(folder / "cache"))
@@ -126,6 +130,12 @@ def compare(repeats: int, rounds: int) -> dict[str, Any]:
                         str(graph)], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run([sys.executable, "-m", "dreamlayer.cli", "models", "import", str(graph)], cwd=ROOT, env=env,
                        check=True, capture_output=True)
+        yield env
+
+
+def compare(repeats: int, rounds: int) -> dict[str, Any]:
+    with graph_cache() as env:
+        folder = Path(env["DREAMLAYER_CACHE"]).parent
         rows = []
         for size in SIZES:
             runs: dict[str, list[dict[str, Any]]] = {"torch": [], "onnx": []}
