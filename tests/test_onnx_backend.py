@@ -165,7 +165,8 @@ sys.exit(code)
 """
 
 
-def test_a_dream_on_the_onnx_backend_imports_neither_torch_nor_onnx(installed: graphs.Graph, photo_png: Path, tmp_path: Path):
+def test_a_dream_on_the_onnx_backend_imports_neither_torch_nor_onnx(installed: graphs.Graph, photo_png: Path,
+                                                                   tmp_path: Path):
     out = tmp_path / "dream.png"
     report = tmp_path / "report.json"
 
