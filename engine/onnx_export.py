@@ -234,7 +234,7 @@ def export_network(net: DreamNet, output: Path, up_to: Optional[str] = None, wei
         p.requires_grad_(True)
     for module in net.net.modules():
         if isinstance(module, SameConv2d):
-            module.as_operator = True
+            module.for_export = True
     layers = _layers_up_to(net, up_to)
     shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
     names = input_names(shapes)

@@ -90,10 +90,11 @@ class _ConvReLU6(torch.autograd.Function):
 class _ReLU6(torch.autograd.Function):
     """ReLU6 whose backward reads its output (0 < y < 6 exactly where 0 < x < 6), not its input.
 
-    The unfused path (weights that require grad, as ``export-onnx`` traces them) then keeps no
-    pre-activation, so in the exported graph ONNX Runtime fuses the clamp into the convolution
-    before it and keeps the activation in its blocked layout; saving the input made it reorder
-    every expanded activation to plain NCHW and back for a separate Clip.
+    Used where ``export-onnx`` traces (``SameConv2d.for_export``): the graph then keeps no
+    pre-activation, so ONNX Runtime fuses the clamp into the convolution before it and keeps the
+    activation in its blocked layout; saving the input made it reorder every expanded activation
+    to plain NCHW and back for a separate Clip. Eagerly ``F.relu6`` stays (and so does the
+    baseline of ``bench/baseline.py``, which runs this module as plain PyTorch would).
     """
 
     @staticmethod
@@ -113,18 +114,18 @@ class SameConv2d(nn.Conv2d):
 
     With stride 1 and an odd kernel SAME is the symmetric padding ``kernel // 2`` whatever the
     input size, so the convolution pads by itself; strided layers pad by the input's size. For
-    ``export-onnx`` (``as_operator``) that is one operator (``same_conv.conv_same``), which the
+    ``export-onnx`` (``for_export``) that is one operator (``same_conv.conv_same``), which the
     exported graph carries as ONNX's own SAME; eagerly it is an explicit pad, since a Python
     custom operator's first call imports ``torch._dynamo`` (a second of start-up).
     """
 
-    as_operator = False
+    for_export = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kh, kw = self.weight.shape[-2:]
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), self.dilation, self.groups)
-        if self.as_operator:
+        if self.for_export:
             return conv_same(x, self.weight, self.bias, list(self.stride), self.groups)
         padded = pad_same(x, (kh, kw), (self.stride[0], self.stride[1]))
         return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
@@ -158,10 +159,15 @@ def _fold(conv: nn.Conv2d, bn: nn.Module) -> nn.Module:
     return nn.Identity()
 
 
+def _relu6_of(conv: SameConv2d, x: torch.Tensor) -> torch.Tensor:
+    """ReLU6 of ``conv``'s (normed) output ``x``."""
+    return _ReLU6.apply(x) if conv.for_export else F.relu6(x)
+
+
 def _conv_bn_relu6(conv: SameConv2d, bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
     if isinstance(bn, nn.Identity) and conv.dilation == (1, 1) and _fusable(x, conv.weight):
         return conv.fused_relu6(x)  # the norm is folded into the convolution: one call does all three
-    return _ReLU6.apply(bn(conv(x)))
+    return _relu6_of(conv, bn(conv(x)))
 
 
 class MBConvBlock(nn.Module):
@@ -268,8 +274,8 @@ class EfficientNetLite(nn.Module):
         self._bn1 = _fold(self._conv_head, self._bn1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+        x = _relu6_of(self._conv_stem, self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
+        x = _relu6_of(self._conv_head, self._bn1(self._conv_head(x)))
         return self._fc(x.mean((2, 3)))
