@@ -207,14 +207,15 @@ def verify() -> list[tuple[str, str]]:
     return results
 
 
-_loaded: dict[tuple[str, str, str], DreamNet] = {}  # (model, device, sha256 of its weights)
+# (model, device, then what a classifier imported again under the same name may change)
+_loaded: dict[tuple, DreamNet] = {}
 _load_lock = threading.Lock()
 
 
 def load(name: str, device: torch.device) -> DreamNet:
     """The network with its weights, kept in memory so later dreams in this process start at once."""
     spec = get(name)
-    key = (name, str(device), spec.weights.sha256)  # a classifier imported again under its name is loaded anew
+    key = (name, str(device), spec.weights.sha256, spec.preprocess, spec.layers)
     with _load_lock:
         if key not in _loaded:
             path = weights_path(spec)
