@@ -274,3 +274,16 @@ def test_the_engine_process_dreams_an_imported_model_on_torch(mobilenet: graphs.
         assert protocol.image_from(result).data != rgba.tobytes()
     finally:
         engine.close()
+
+
+def test_importing_again_under_a_name_changes_what_torch_runs(mobilenet: graphs.Graph):
+    """A long-lived engine process keeps networks loaded; an import made meanwhile under the same
+    name (here another preprocessing) is what its next dream runs, on both backends alike."""
+    tile = np.ascontiguousarray(small_photo(97, 65).transpose(2, 0, 1)[None], dtype=np.float32) / 255
+    settings = {"model": "mobilenet", "objective": "features.3"}
+    before = open_backend(DreamSettings(**settings, backend="torch")).value(tile)
+    import_classifier(MOBILENET, "mobilenet", "unit")
+    on_torch = open_backend(DreamSettings(**settings, backend="torch")).value(tile)
+    on_onnx = open_backend(DreamSettings(**settings, backend="onnx")).value(tile)
+    assert on_torch == pytest.approx(on_onnx, rel=1e-5)
+    assert on_torch != pytest.approx(before, rel=1e-3)  # 4 % apart when written: far beyond rounding
