@@ -18,7 +18,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from dreamlayer.engine.models import registry
-from dreamlayer.engine.models.efficientnet_lite import SameConv2d, pad_same
+from dreamlayer.engine.models.efficientnet_lite import SameConv2d
+from dreamlayer.engine.models.same_conv import pad_same
 from dreamlayer.engine.octaves import schedule
 from dreamlayer.engine.tensors import resize
 from dreamlayer.settings import DreamSettings
