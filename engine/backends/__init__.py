@@ -40,7 +40,9 @@ def open_backend(settings: DreamSettings) -> Backend:
     """The backend ``settings.backend`` names, ready to dream ``settings``' objective.
 
     ``auto`` is torch where it is installed and knows the model (every objective), else ONNX
-    Runtime on an installed gradient graph (a model brought as ONNX has only that).
+    Runtime on an installed gradient graph. A classifier brought as ONNX is known to both: auto
+    takes torch for it too, so every objective (neurons, guides) and ``visualize`` work alike for
+    all models, and one rule says which backend runs; ``--backend onnx`` picks the graph.
     """
     choice = settings.backend
     if choice == "auto":
