@@ -203,7 +203,7 @@ def test_the_torch_network_has_the_layers_the_graph_lists(mobilenet: graphs.Grap
     without = subprocess.run([sys.executable, "-c", BLOCK_TORCH, "layers", "mobilenet"], capture_output=True,
                              text=True, timeout=120)
     assert without.returncode == 0, without.stderr
-    assert without.stdout == with_torch + "TORCH-MODULES []\n"
+    assert without.stdout == with_torch + "SLOW-MODULES []\n"
     assert "textures and repeating patterns" in with_torch
 
 
