@@ -9,11 +9,15 @@ shallowest that holds every layer its objective reads, since a graph always runs
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
+
+import numpy as np
 
 from .cache import models_dir
 from .download import download, sha256_file
@@ -164,6 +168,58 @@ def value_graph(path: str) -> str:
     return str(target)
 
 
+KEEP_SPECIALIZED = 6  # cut-down graphs kept per graph, the most recently used
+
+
+def specialized(path: str, weights: dict[str, np.ndarray]) -> str:
+    """The graph at ``path`` without the terms whose weight inputs are all zero (``onnx_specialize``),
+    made once for each set of weighed inputs and kept beside it; ``path`` itself where it cannot be cut
+    (an operator in the way, or no ``onnx`` package to cut with)."""
+    source = Path(path)
+    kept = sorted(name for name, value in weights.items() if np.any(value))
+    zero = [name for name in weights if name not in kept]
+    if not zero:
+        return path
+    key = hashlib.sha256("|".join(kept).encode()).hexdigest()[:12]
+    target, whole = source.with_name(f"{source.stem}.{key}.onnx"), source.with_name(f"{source.stem}.{key}.whole")
+    fresh = source.stat().st_mtime
+    if target.is_file() and target.stat().st_mtime >= fresh:
+        for used in (target, target.with_name(target.stem + ".value.onnx")):  # the value graph stays the newer
+            if used.is_file():
+                os.utime(used)  # recently used: kept when older copies are cleared
+        return str(target)
+    if whole.is_file() and whole.stat().st_mtime >= fresh:
+        return path
+    try:
+        import onnx
+    except ImportError:
+        return path
+    from .onnx_specialize import CannotSpecialize, agrees, drop_zero_inputs
+
+    model = onnx.load(path)
+    try:
+        cut = drop_zero_inputs(model, zero)
+    except CannotSpecialize:
+        cut = None
+    if cut is None or not agrees(model, cut, weights):
+        write_text(whole, "this graph cannot be cut down for these weights; the whole graph serves\n")
+        return path
+    with replacing(target) as temporary:
+        onnx.save(cut, str(temporary))
+    _clear_specialized(source)
+    return str(target)
+
+
+def _clear_specialized(source: Path) -> None:
+    """Delete all but the ``KEEP_SPECIALIZED`` most recently used cut-down copies of ``source`` (and their
+    value-only graphs)."""
+    copies = [p for p in source.parent.glob(f"{source.stem}.*.onnx")
+              if not p.name.endswith(".value.onnx") and p.name.count(".") == source.name.count(".") + 1]
+    for old in sorted(copies, key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_SPECIALIZED:]:
+        old.unlink(missing_ok=True)
+        old.with_name(old.stem + ".value.onnx").unlink(missing_ok=True)
+
+
 def import_graph(source: Path, name: Optional[str] = None) -> Graph:
     """Install an exported graph (as model ``name``, default the one it was exported from); an
     installed graph of the same model and depth is replaced."""
@@ -179,7 +235,9 @@ def import_graph(source: Path, name: Optional[str] = None) -> Graph:
         dest.unlink()
         raise DreamError(f"{source} changed while it was copied; nothing was installed")
     installed_graph = Graph(**{**asdict(graph), "path": str(dest), "layers": graph.layers})
-    value_graph(str(dest))
+    from .backends.onnx_backend import OnnxBackend
+
+    OnnxBackend.prepare(installed_graph)
     write_text(dest.with_suffix(".json"), json.dumps(asdict(installed_graph), indent=1) + "\n")
     return installed_graph
 

@@ -159,9 +159,19 @@ class OnnxBackend:
         self.weights, self.objective, self.constant = feeds(objective, graph)
         self.layers = sorted(_layers_read(self.objective))
         self.providers = providers
-        self.session = session(graph.path, providers)
+        self.path = graphs.specialized(graph.path, self.weights)  # without the terms weighed zero
+        self.session = session(self.path, providers)
         # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
         self.device = "onnx:" + ",".join(self.session.get_providers())
+
+    @classmethod
+    def prepare(cls, graph: graphs.Graph) -> None:
+        """Cut the graph down for its default layer (its deepest, where it ends before that) and make
+        that copy's value-only graph, as a graph is installed: the first dreams of most users then need
+        no ``onnx`` package."""
+        layer = graph.default_layer if graph.layer(graph.default_layer) else graph.deepest  # a graph cut short
+        weights = feeds(requested(DreamSettings(model=graph.model), layer), graph)[0]
+        graphs.value_graph(graphs.specialized(graph.path, weights))
 
     @classmethod
     def open(cls, settings: DreamSettings) -> "OnnxBackend":
@@ -171,16 +181,17 @@ class OnnxBackend:
         refuse_unsupported(objective)
         return cls(graphs.choose(settings.model, _layers_read(objective)), objective, providers_for(settings))
 
-    def _run(self, tile: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
-        return self.session.run(outputs, {"image": tile, **self.weights})
+    def _run(self, run: Any, tile: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
+        """``outputs`` of session ``run``, fed the weight inputs it has (a cut-down graph has fewer)."""
+        names = {i.name for i in run.get_inputs()}
+        return run.run(outputs, {"image": tile, **{k: v for k, v in self.weights.items() if k in names}})
 
     def gradient(self, tile: np.ndarray) -> tuple[np.ndarray, float]:
-        value, grad = self._run(tile, ["value", "gradient"])
+        value, grad = self._run(self.session, tile, ["value", "gradient"])
         return grad, float(value) + self.constant
 
     def value(self, tile: np.ndarray) -> float:
-        (value,) = session(graphs.value_graph(self.graph.path), self.providers).run(
-            ["value"], {"image": tile, **self.weights})
+        (value,) = self._run(session(graphs.value_graph(self.path), self.providers), tile, ["value"])
         return float(value) + self.constant
 
     def peak_gpu_bytes(self) -> int:
