@@ -52,6 +52,9 @@ def drop_zero_inputs(model: Any, zero: Iterable[str]) -> Any:
                 node.op_type = "Identity"  # the other operand passes (ONNX Runtime elides the copy)
                 del node.input[:]
                 node.input.append(others[0])
+            elif node.op_type == "Sum":
+                del node.input[:]
+                node.input.extend(others)
             else:
                 raise CannotSpecialize(f"{node.op_type} {node.name} subtracts from zero")
             continue
