@@ -82,6 +82,23 @@ def test_the_onnx_backend_says_where_it_ran(installed: graphs.Graph):
     assert result.report()["backend"] == "onnx"
 
 
+def test_auto_takes_the_graph_where_it_holds_the_objective_else_torch(cache: Path, installed: graphs.Graph,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    """With torch installed and no GPU: ONNX Runtime (no torch import) wherever the graph can dream the
+    objective, torch for what it cannot, or where torch would use a GPU; without the graph, torch."""
+    from dreamlayer.engine import backends
+
+    monkeypatch.setattr(backends, "_gpu_for_torch", lambda: True)
+    assert open_backend(DreamSettings()).name == "torch"
+    monkeypatch.setattr(backends, "_gpu_for_torch", lambda: False)
+    assert open_backend(DreamSettings()).name == "onnx"
+    assert open_backend(DreamSettings(objective="blocks.5:3 + class:tabby")).name == "onnx"
+    assert open_backend(DreamSettings(objective="blocks.9:3@0.5,0.5")).name == "torch"  # a neuron
+    for path in Path(installed.path).parent.iterdir():
+        path.unlink()
+    assert open_backend(DreamSettings()).name == "torch"
+
+
 def test_what_the_graph_cannot_do_is_a_one_line_error(installed: graphs.Graph):
     for objective, says in [("blocks.9:3@0.5,0.5", "neuron terms"), ('blocks.9 + guide:"x.png"', "guide terms"),
                             ("blocks.99", "no layer 'blocks.99'"), ("blocks.9:5000", "out of range"),

@@ -142,7 +142,7 @@ def _class_index(term: spec.ClassLogit, graph: graphs.Graph) -> int:
         raise DreamError(str(error)) from None
 
 
-def _layers_read(objective: Objective) -> set[str]:
+def layers_read(objective: Objective) -> set[str]:
     return {graphs.LOGITS if isinstance(term, spec.ClassLogit) else getattr(term, "layer", "")
             for _, term in objective.terms()}
 
@@ -157,7 +157,7 @@ class OnnxBackend:
             raise DreamError(f"the objective {objective.text()!r} names no layer, channel or class to dream of")
         self.graph = graph
         self.weights, self.objective, self.constant = feeds(objective, graph)
-        self.layers = sorted(_layers_read(self.objective))
+        self.layers = sorted(layers_read(self.objective))
         self.providers = providers
         self.path = graphs.specialized(graph.path, self.weights)  # without the terms weighed zero
         self.session = session(self.path, providers)
@@ -179,7 +179,7 @@ class OnnxBackend:
         default = installed[0].default_layer if installed else ""
         objective = requested(settings, default)
         refuse_unsupported(objective)
-        return cls(graphs.choose(settings.model, _layers_read(objective)), objective, providers_for(settings))
+        return cls(graphs.choose(settings.model, layers_read(objective)), objective, providers_for(settings))
 
     def _run(self, run: Any, tile: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
         """``outputs`` of session ``run``, fed the weight inputs it has (a cut-down graph has fewer)."""
