@@ -60,10 +60,11 @@ def binds_for(paths: list[str], chroot: Path) -> list[str]:
 
 
 def _free(target: Path) -> bool:
-    """Nothing of the chroot's there: absent, or an empty mount point an earlier run left."""
+    """Nothing of the chroot's there: absent, or only empty mount points earlier runs left (a run that
+    bound a folder inside this one, e.g. another checkout's venv, leaves its empty parents)."""
     if target.is_symlink() or not target.exists():
         return not target.is_symlink()
-    return not any(target.iterdir()) if target.is_dir() else target.stat().st_size == 0
+    return all(_free(child) for child in target.iterdir()) if target.is_dir() else target.stat().st_size == 0
 
 
 @dataclass
