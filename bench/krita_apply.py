@@ -9,7 +9,9 @@ the dream is the photo with its colours inverted, made before the clock starts.
 
 ``busy`` is the time Krita's UI thread spends inside the plugin's steps (its Python and the Krita calls
 it makes); ``wall`` is until the layer is in place, the event-loop pauses between steps included (what
-the painter waits). Screenshots, composites and profiles stay in the work folder.
+the painter waits). On a loaded machine both grow with the load; ``busy_cpu`` (the UI thread's CPU
+seconds in those steps) and ``krita_cpu`` (all of Krita's threads, its compositing included, from
+Apply to the layer) much less. Screenshots, composites and profiles stay in the work folder.
 
     python -m bench.krita_apply [--out bench/results/krita_apply.json] [--repeats 3] [--work DIR]
 """
@@ -80,8 +82,9 @@ def summary(figures: dict[str, Any]) -> str:
     if "error" in figures or "apply_feathered_selection" not in figures:
         return f"krita_apply: no figures ({figures.get('error') or figures.get('run')})"
     plain, soft = figures["apply_no_selection"], figures["apply_feathered_selection"]
-    return (f"krita_apply {figures['megapixels']} MP: Apply wall {plain['wall_s']} s (busy {plain['busy_s']}) without "
-            f"selection, {soft['wall_s']} s (busy {soft['busy_s']}) feathered; read source "
+    return (f"krita_apply {figures['megapixels']} MP: Apply wall {plain['wall_s']} s "
+            f"(Krita CPU {plain['krita_cpu_s']}) "
+            f"without selection, {soft['wall_s']} s (Krita CPU {soft['krita_cpu_s']}) feathered; read source "
             f"{figures['read_source_no_selection_s']} s / {figures['read_source_feathered_selection_s']} s; "
             f"target < {figures['target_s']} s; load {figures['load_average'][0]}")
 
