@@ -237,7 +237,7 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     assert names == ["Background", "Dream test seed 0", "Sticker"]
     assert [(m.name(), m.type()) for m in layer.childNodes()] == [(MASK_NAME, "transparencymask")]
     assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == source.mask.data
-    assert len(document.undo_stack) == 1
+    assert len(document.undo_stack) == 1 and layer.visible()  # built hidden, shown as it goes back
     assert ("add_new_transparency_mask" in app.triggered) == (kind is krita.Document)
     assert {name: data for name, data in snapshot(document).items() if name in before_layers} == before_layers
     assert_shows(document, before, dream, source.mask)
@@ -296,7 +296,9 @@ def test_when_undo_misbehaves_the_layer_stays_correct_in_two_steps(app):
                                "Dream stubborn"))
     assert [m.type() for m in layer.childNodes()] == ["transparencymask"]
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Dream stubborn", "Sticker"]
-    assert len(document.undo_stack) == 2
+    assert len(document.undo_stack) == 2 and layer.visible()
+    assert swap_red_blue(bytes(layer.pixelData(0, 0, W, H)), 8) == inverted(source.image, source.mask).data
+    assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == source.mask.data
 
 
 def test_a_dream_of_the_wrong_size_is_refused(app):

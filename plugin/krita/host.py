@@ -80,6 +80,10 @@ class Layer:
     def visible(self) -> bool:
         return self.krita.visible()
 
+    @visible.setter
+    def visible(self, visible: bool) -> None:
+        self.krita.setVisible(visible)
+
     @property
     def space(self) -> ColorSpace:
         return ColorSpace.of(self.krita)
