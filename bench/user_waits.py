@@ -1,8 +1,9 @@
 """The figures of what a user waits for beyond the dream loop, gathered for ``python -m bench``.
 
 Start-up (``bench.startup``), the README example as whole processes against the plain script
-(``bench.whole``), a 12 MP dream through the engine process (``bench.big``) and the step against
-its floor (``bench.floor``, in its own process). The onnx backend dreams from a graph exported
+(``bench.whole``), a 12 MP dream through the engine process (``bench.big``), the editor side of
+Apply at 12 MP in the real Krita (``bench.krita_apply``, where Krita is installed) and the step
+against its floor (``bench.floor``, in its own process). The onnx backend dreams from a graph exported
 and imported into a private cache first, as a user would get one.
 """
 from __future__ import annotations
@@ -14,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from . import big, startup, whole
+from . import big, krita_apply, startup, whole
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,6 +46,7 @@ def measure(env: dict[str, str], log: Callable[[str], None] = print) -> dict[str
     part("startup", lambda: startup.measure(onnx_env=env))
     part("whole_process", lambda: whole.measure(onnx_env=env))
     part("engine_12mp", lambda: [big.measure(backend, env=env) for backend in ("torch", "onnx")])
+    part("krita_apply_12mp", krita_apply.measure)
     part("floor", _floor)
     return figures
 
@@ -62,6 +64,8 @@ def lines(figures: dict[str, Any]) -> list[str]:
                 "|---|---|---|---|"]
         out += [f"| {r['backend']} | {r['seconds']:.0f} | {r['engine_peak_rss_mib']:.0f} | {r['limit_mib']} |"
                 for r in big_runs] + [""]
+    apply = figures.get("krita_apply_12mp", {})
+    out += [krita_apply.summary(apply), ""] if apply else []
     floor = figures.get("floor", {})
     if "step_over_floor" in floor:
         out.append(f"Step against its floor ({floor['tile'][0]}x{floor['tile'][1]} tile, {floor['threads']} threads): "
