@@ -97,8 +97,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.baseline", description=main.__doc__)
     parser.add_argument("input", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True)
+    parser.add_argument("--octaves", type=int, default=DreamSettings.octaves)
+    parser.add_argument("--steps", type=int, default=DreamSettings.steps)
     args = parser.parse_args(argv)
-    settings = DreamSettings()
+    settings = DreamSettings(octaves=args.octaves, steps=args.steps)
     image = np.asarray(Image.open(args.input).convert("RGB"), dtype=np.float32) / 255
     out = baseline_dream(image, settings, load_plain(settings.model), registry.default_layer(settings.model))
     Image.fromarray(np.round(out * 255).astype(np.uint8)).save(args.output)

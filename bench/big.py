@@ -23,9 +23,9 @@ LIMIT_MIB = 2048
 
 
 def measure(backend: str, python: str = sys.executable, env: Optional[dict[str, str]] = None,
-            steps: int = 1) -> dict[str, Any]:
-    """Seconds from request to result and the engine's peak RSS, dreaming 12 MP on ``backend``."""
-    image = example_image(WIDTH, HEIGHT)
+            steps: int = 1, size: tuple[int, int] = (WIDTH, HEIGHT)) -> dict[str, Any]:
+    """Seconds from request to result and the engine's peak RSS, dreaming 12 MP (``size``) on ``backend``."""
+    image = example_image(*size)
     engine = Engine(python, ["--backend", backend], env=env)
     started = time.perf_counter()
     options = protocol.DreamOptions(DreamSettings(steps=steps), preview_size=protocol.PREVIEW_SIZE,
@@ -36,7 +36,7 @@ def measure(backend: str, python: str = sys.executable, env: Optional[dict[str, 
     seconds = time.perf_counter() - started
     engine.send("shutdown", id=0)
     _, _, usage = os.wait4(engine.process.pid, 0)
-    return {"backend": backend, "size": [WIDTH, HEIGHT], "steps_per_octave": steps, "seconds": seconds,
+    return {"backend": backend, "size": list(size), "steps_per_octave": steps, "seconds": seconds,
             "engine_peak_rss_mib": usage.ru_maxrss / 1024, "limit_mib": LIMIT_MIB,
             "gain": [result.get("objective_before"), result.get("objective_after")]}
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 from statistics import median
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from .cases import EXAMPLE
 from .startup import command_line
@@ -35,14 +35,16 @@ def _run(command: list[str], env: Optional[dict[str, str]]) -> tuple[float, int]
     return seconds, usage.ru_maxrss * 1024
 
 
-def measure(python: str = sys.executable, rounds: int = 3, onnx_env: Optional[dict[str, str]] = None
-            ) -> dict[str, Any]:
-    """Median seconds and peak RSS per side, and the baseline's time over each dreamlayer side's."""
+def measure(python: str = sys.executable, rounds: int = 3, onnx_env: Optional[dict[str, str]] = None,
+            picture: str = EXAMPLE, options: Sequence[str] = ()) -> dict[str, Any]:
+    """Median seconds and peak RSS per side, and the baseline's time over each dreamlayer side's.
+    ``options`` (``--octaves N``, ``--steps N``) go to every side; the README example takes none."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
-        dream = command_line(python) + ["dream", EXAMPLE, "--force", "-o"]
+        dream = command_line(python) + ["dream", picture, *options, "--force", "-o"]
         sides: dict[str, tuple[list[str], Optional[dict[str, str]]]] = {
-            "baseline": ([python, "-m", "bench.baseline", EXAMPLE, "-o", str(out / "baseline.jpg")], onnx_env),
+            "baseline": ([python, "-m", "bench.baseline", picture, *options, "-o", str(out / "baseline.jpg")],
+                         onnx_env),
             "torch": (dream + [str(out / "torch.jpg"), "--backend", "torch"], onnx_env),
         }
         if onnx_env is not None:
