@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -25,6 +25,7 @@ CPU = "CPUExecutionProvider"
 PREFERRED = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "ROCMExecutionProvider",
              "MIGraphXExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider",
              "OpenVINOExecutionProvider", CPU)
+INPUT_SIZE = 224  # a graph's metadata does not say; ImageNet classifiers are mostly trained at this size
 UNSUPPORTED = (spec.Neuron, spec.Guide)  # neither is a weight on a whole-layer mean, which is all the graph has
 
 
@@ -59,12 +60,13 @@ def providers_for(settings: DreamSettings) -> list[str]:
     return chosen if CPU in chosen else chosen + [CPU]
 
 
-_sessions: dict[tuple[str, tuple[str, ...], bool], Any] = {}
+_sessions: dict[tuple[str, tuple[str, ...], str], Any] = {}
 _sessions_lock = threading.Lock()
 
 
-def _objective_only(path: str) -> Any:
-    """The graph with its ``value`` output alone, or the path itself without the onnx package.
+def _part(path: str, output: str) -> Any:
+    """The graph pruned to one output, ``value`` (the objective) or ``logits`` (the class scores), or
+    the path itself without the onnx package.
 
     ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
     taken from the gradient graph cost a whole step per tile; without the backward they cost a
@@ -77,24 +79,42 @@ def _objective_only(path: str) -> Any:
     from ..onnx_grad import prune
 
     model = onnx.load(path)
-    kept = [o for o in model.graph.output if o.name == "value"]
-    del model.graph.output[:]
-    model.graph.output.extend(kept)
+    if output == "logits":
+        name = _logits_tensor(model.graph)
+        del model.graph.output[:]
+        model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    else:
+        kept = [o for o in model.graph.output if o.name == output]
+        del model.graph.output[:]
+        model.graph.output.extend(kept)
     prune(model.graph)
     return model.SerializeToString()
 
 
-def session(path: str, providers: list[str], objective_only: bool = False) -> Any:
+def _logits_tensor(graph: Any) -> str:
+    """The mean logit over the batch that the ``logits.classes`` weights multiply: for the graph's one
+    picture, the logits themselves (both exporters write the objective's class term this way)."""
+    made_by = {out: node for node in graph.node for out in node.output}
+    for node in graph.node:
+        if node.op_type == "Mul" and "logits.classes" in node.input:
+            for name in node.input:
+                if name in made_by and made_by[name].op_type == "ReduceMean":
+                    return str(name)
+    raise DreamError("this graph has no logits term to read class scores from")
+
+
+def session(path: str, providers: list[str], output: str = "") -> Any:
     """An inference session, kept for the process: the engine process's later dreams start at once.
 
     A provider that fails to start (a driver missing, say) falls back to the CPU with one line on
-    stderr, not an error: the dream still comes, slower.
+    stderr, not an error: the dream still comes, slower. ``output`` (value or logits) asks for a
+    copy of the graph that computes that alone.
     """
     ort = _ort()
-    key = (path, tuple(providers), objective_only)
+    key = (path, tuple(providers), output)
     with _sessions_lock:
         if key not in _sessions:
-            source = _objective_only(path) if objective_only else path
+            source = _part(path, output) if output else path
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads sleep instead of spinning, as torch's do (runtime.configure): beside a
@@ -185,6 +205,14 @@ class OnnxBackend:
         # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
         self.device = "onnx:" + ",".join(self.session.get_providers())
 
+    @property
+    def labels(self) -> list[str]:
+        return self.graph.labels
+
+    @property
+    def input_size(self) -> int:
+        return INPUT_SIZE
+
     @classmethod
     def open(cls, settings: DreamSettings) -> "OnnxBackend":
         installed = graphs.installed(settings.model)
@@ -201,9 +229,16 @@ class OnnxBackend:
         return grad, float(value) + self.constant
 
     def value(self, tile: np.ndarray) -> float:
-        (value,) = session(self.graph.path, self.providers, objective_only=True).run(
+        (value,) = session(self.graph.path, self.providers, "value").run(
             ["value"], {"image": tile, **self.weights})
         return float(value) + self.constant
+
+    def logits(self, tile: np.ndarray) -> Optional[np.ndarray]:
+        if self.graph.layer(graphs.LOGITS) is None:
+            return None
+        logits = session(self.graph.path, self.providers, "logits")
+        (scores,) = logits.run(None, {i.name: self.weights.get(i.name, tile) for i in logits.get_inputs()})
+        return np.asarray(scores, np.float32).reshape(-1)
 
     def peak_gpu_bytes(self) -> int:
         return 0
