@@ -85,7 +85,9 @@ def test_transforms_resample_as_torch_did():
     batch = torch.from_numpy(image)[None]
     padded = tf.pad(4)((20, 26), np.random.default_rng())(image)
     assert np.array_equal(padded, F.pad(batch, (4,) * 4, value=0.5)[0].numpy())
-    for theta in ([[1 / 1.3, 0, 0], [0, 1 / 1.3, 0]], [[1 / 0.6, 0, 0], [0, 1 / 0.6, 0]], [[0.9, -0.3, 0], [0.4, 0.9, 0]]):
+    zooms_and_turn = ([[1 / 1.3, 0, 0], [0, 1 / 1.3, 0]], [[1 / 0.6, 0, 0], [0, 1 / 0.6, 0]],
+                      [[0.9, -0.3, 0], [0.4, 0.9, 0]])
+    for theta in zooms_and_turn:
         grid = F.affine_grid(torch.tensor([theta], dtype=torch.float64), [1, 3, 20, 26], align_corners=False)
         expected = F.grid_sample(batch, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
         assert np.allclose(tf._warp((20, 26), np.array(theta))(image), expected[0].numpy(), atol=1e-12)
