@@ -16,7 +16,7 @@ from ..deepdream import Progress
 from ..errors import DreamCancelled
 from .param import ImageParam
 from .regularizers import Penalty
-from .transforms import Transform, compose
+from .transforms import Chain, Transform, compose
 
 ProgressCallback = Callable[[Progress], Optional[bool]]
 
@@ -41,7 +41,8 @@ class Adam:
         return params - self.lr / (1 - b1 ** self.step_count) * self.first / denominator
 
 
-def objective_gradient(backend: Backend, picture: np.ndarray, transform: Transform, views: int,
+def objective_gradient(backend: Backend, picture: np.ndarray,
+                       transform: Callable[[tuple[int, int], np.random.Generator], Chain], views: int,
                        rng: np.random.Generator) -> tuple[float, np.ndarray]:
     """The objective averaged over ``views`` transformed copies of ``picture`` (C x H x W), and its
     gradient with respect to ``picture``."""
