@@ -33,7 +33,7 @@ def installed(lite0_graph: Path, cache: Path) -> graphs.Graph:
 def test_a_class_picture_from_grey_climbs_on_onnx_runtime(installed: graphs.Graph):
     settings = replace(FAST, class_name="goldfish", start="grey", size=96, steps=32)
     before, after = visualize(replace(settings, steps=0)), visualize(settings)
-    assert after.device == "onnx:CPUExecutionProvider"
+    assert (after.backend, after.device) == ("onnx", "onnx:CPUExecutionProvider")
     assert before.targets[0].rank > 20 and after.targets[0].rank <= 5
     assert after.objective_after > before.objective_after + 1.0
     assert after.targets[0].label == "goldfish" and len(after.top5) == 5 and after.image.shape == (96, 96, 3)
@@ -79,7 +79,7 @@ def test_visualize_and_atlas_never_import_torch(installed: graphs.Graph, tmp_pat
     assert done.returncode == 0, done.stderr
     assert "TORCH-MODULES []" in done.stdout and "goldfish p=" in done.stdout
     data = json.loads(report.read_text())
-    assert data["device"] == "onnx:CPUExecutionProvider" and data["targets"][0]["label"] == "goldfish"
+    assert data["backend"] == "onnx" and data["targets"][0]["label"] == "goldfish"  # auto: no torch here
     assert Image.open(out).size == (48, 48)
     sheet = tmp_path / "atlas.png"
     done = _without_torch("atlas", MODEL, "blocks.1", "--channels", "0-1", "--size", "32", "--steps", "2",

@@ -52,6 +52,7 @@ class VisualizeResult:
     targets: list[ClassScore] = field(default_factory=list)  # the classes the objective asked for
     top5: list[ClassScore] = field(default_factory=list)  # what the network now thinks it sees
     settings: dict = field(default_factory=dict)  # the VisualizeSettings, to repeat the run
+    backend: str = "torch"  # which library computed the gradients
 
     def report(self) -> dict:
         """The JSON-able summary written by --report."""
@@ -167,7 +168,8 @@ def summarize(backend: Backend, settings: VisualizeSettings, before: np.ndarray,
         objective_before=value(before), objective_after=value(after),
         seconds=time.perf_counter() - started,
         steps=settings.steps, model=settings.model, method=settings.method, device=backend.device,
-        width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings))
+        width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings),
+        backend=backend.name)
 
 
 def optimize(settings: VisualizeSettings, progress: Optional[ProgressCallback] = None) -> VisualizeResult:
