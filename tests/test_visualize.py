@@ -39,6 +39,11 @@ def test_class_names_are_forgiving(name):
     assert result.targets[0].index == 281
 
 
+def test_a_repeated_label_reports_the_class_asked_for():
+    """ImageNet has two cranes (134, the bird; 517, the machine): the report follows the index given."""
+    assert visualize(replace(FAST, class_name="517", steps=0, size=32)).targets[0].index == 517
+
+
 def test_unknown_class_lists_the_nearest_matches():
     with pytest.raises(DreamError, match=r"unknown class 'tabbi'; nearest: tabby \(281\)"):
         visualize(replace(FAST, class_name="tabbi", steps=1))

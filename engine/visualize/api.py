@@ -12,6 +12,7 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
+from dreamlayer import classes
 from dreamlayer import objective as spec
 from dreamlayer.settings import DreamSettings
 
@@ -20,6 +21,7 @@ from ..deepdream import evaluate
 from ..errors import DreamError
 from ..imageio import read_image
 from ..octaves import resize
+from ..parse import parse
 from ..tiling import auto_tile
 from . import regularizers
 from .param import image_param
@@ -147,17 +149,24 @@ def class_scores(backend: Backend, picture: np.ndarray,
     return [score(i) for i in targets], [score(i) for i in order[:5]]
 
 
-def _targets(backend: Backend) -> list[int]:
-    """The classes the objective raises, as indices."""
-    labels = backend.labels
-    return [labels.index(term.label) for weight, term in backend.objective.terms()
-            if isinstance(term, spec.ClassLogit) and weight > 0 and term.label in labels]
+def _requested(settings: VisualizeSettings) -> spec.Objective:
+    """The objective as asked for: the class shortcut or the expression."""
+    return spec.class_logit(str(settings.class_name)) if settings.class_name else parse(settings.objective or "")
+
+
+def _targets(settings: VisualizeSettings, backend: Backend) -> list[int]:
+    """The classes the objective raises, as indices: found from the words asked for, since a
+    resolved objective names classes by label and some labels repeat (ImageNet has two cranes)."""
+    if not backend.labels:
+        return []
+    return [classes.find_class(term.label, backend.labels) for weight, term in _requested(settings).terms()
+            if isinstance(term, spec.ClassLogit) and weight > 0]
 
 
 def summarize(backend: Backend, settings: VisualizeSettings, before: np.ndarray, after: np.ndarray,
               started: float) -> VisualizeResult:
     """The result of a method: figures on the start and finished pictures (3 x H x W in [0, 1])."""
-    targets, top5 = class_scores(backend, after, _targets(backend))
+    targets, top5 = class_scores(backend, after, _targets(settings, backend))
     height, width = after.shape[-2:]
 
     def value(picture: np.ndarray) -> float:
