@@ -100,7 +100,8 @@ def write_table(rows: list[dict], judges: list[str], settings: VisualizeSettings
               f"transforms {'+'.join(settings.transforms) or 'none'}, {settings.views} view(s) per step, "
               f"lr {settings.lr}, seed {settings.seed}, {settings.backend} backend")
     path.write_text("# Class visualizations: do other networks see them too?\n\n"
-                    f"Made by `bench/class_quality.py` ({config}; torch {torch.__version__}, one CPU thread on "
+                    f"Made by `bench/class_quality.py` ({config}; torch {torch.__version__} on one CPU thread"
+                    f"{', ONNX Runtime on its default threads' if settings.backend == 'onnx' else ''}, on "
                     f"{platform.machine()}). The maker's own top-1 and the rank of the class under networks that "
                     "did not make the picture, all on the saved 8-bit picture. CPU s is the process's CPU time for "
                     "one picture (wall time runs longer when the machine is shared).\n\n"
