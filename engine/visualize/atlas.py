@@ -18,17 +18,16 @@ import numpy as np
 from PIL import Image
 
 from dreamlayer import objective
-from dreamlayer.settings import DreamSettings
-
 from .. import catalogue
-from ..backends import Backend, open_backend
+from ..backends import Backend
 from ..cache import cache_dir
 from ..errors import DreamError
 from ..files import replacing
 from .param import image_param
 from .render import render
 from .sheet import contact_sheet, to_pil
-from .settings import AtlasSettings
+from .api import open_for
+from .settings import AtlasSettings, VisualizeSettings
 from .transforms import standard
 
 VERSION = 2  # bump when the rendering changes, so stale cached pictures are not reused (2: the numpy loop)
@@ -90,7 +89,7 @@ def _save(image: np.ndarray, path: Path) -> None:
 
 
 def _backend(model: str, objective_text: str, device: str, backend: str, providers: Sequence[str]) -> Backend:
-    return open_backend(DreamSettings(model=model, objective=objective_text, device=device, backend=backend,
+    return open_for(VisualizeSettings(model=model, objective=objective_text, device=device, backend=backend,
                                       providers=list(providers)))
 
 
