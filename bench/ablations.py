@@ -57,7 +57,8 @@ def _nchw() -> None:
 
 def _explicit_pad() -> None:
     """The reference code's SAME padding: an explicit pad before every convolution, fused or not."""
-    from dreamlayer.engine.models.efficientnet_lite import SameConv2d, _ConvReLU6, pad_same
+    from dreamlayer.engine.models.efficientnet_lite import SameConv2d, _ConvReLU6
+    from dreamlayer.engine.models.same_conv import pad_same
 
     def fused_relu6(self, x):
         size = (math.ceil(x.shape[-2] / self.stride[0]), math.ceil(x.shape[-1] / self.stride[1]))

@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
+
+from . import machine
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL, LAYER = "efficientnet-lite0", "blocks.9"
@@ -102,22 +104,10 @@ def _run_worker(backend: str, size: tuple[int, int], repeats: int, folder: Path,
     return figures
 
 
-def _cpu() -> dict[str, Any]:
-    flags = set()
-    model = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and not model:
-                model = line.split(":", 1)[1].strip()
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_tile") if f in flags]
-    return {"cpu": model, "isa": isa, "cores": os.cpu_count()}
-
-
-def compare(repeats: int, rounds: int) -> dict[str, Any]:
+@contextmanager
+def graph_cache() -> Iterator[dict[str, str]]:
+    """An environment whose private model cache holds the default model's graph up to the README's
+    layer, exported and imported as a user would (``export-onnx --up-to``, ``models import``)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = dict(os.environ, DREAMLAYER_CACHE=str(folder / "cache"))
@@ -126,6 +116,12 @@ def compare(repeats: int, rounds: int) -> dict[str, Any]:
                         str(graph)], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run([sys.executable, "-m", "dreamlayer.cli", "models", "import", str(graph)], cwd=ROOT, env=env,
                        check=True, capture_output=True)
+        yield env
+
+
+def compare(repeats: int, rounds: int) -> dict[str, Any]:
+    with graph_cache() as env:
+        folder = Path(env["DREAMLAYER_CACHE"]).parent
         rows = []
         for size in SIZES:
             runs: dict[str, list[dict[str, Any]]] = {"torch": [], "onnx": []}
@@ -154,7 +150,8 @@ def compare(repeats: int, rounds: int) -> dict[str, Any]:
                 "onnx_open_s": statistics.median(r["open_s"] for r in runs["onnx"]),
                 "runs": {b: [{k: v for k, v in r.items() if k != "gradient_file"} for r in runs[b]] for b in runs},
             })
-    return {"machine": _cpu(), "model": MODEL, "layer": LAYER, "repeats": repeats, "rounds": rounds, "rows": rows}
+    return {"machine": machine.describe(), "model": MODEL, "layer": LAYER, "repeats": repeats, "rounds": rounds,
+            "rows": rows}
 
 
 def table(result: dict[str, Any]) -> str:
@@ -189,7 +186,7 @@ def main() -> int:
     from dreamlayer.engine.files import write_text
 
     write_text(args.output, json.dumps(result, indent=1) + "\n")
-    print(f"{result['machine']['cpu']} ({', '.join(result['machine']['isa'])}), {result['machine']['cores']} cores")
+    print(machine.line(result["machine"]))
     print(table(result))
     print(f"written to {args.output}")
     return 0

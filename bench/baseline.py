@@ -12,13 +12,17 @@ imports torch first, so OpenMP keeps its default (spinning) wait policy.
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from dreamlayer.engine.models import registry
-from dreamlayer.engine.models.efficientnet_lite import SameConv2d, pad_same
+from dreamlayer.engine.models.efficientnet_lite import SameConv2d
+from dreamlayer.engine.models.same_conv import pad_same
 from dreamlayer.engine.octaves import schedule
 from dreamlayer.engine.tensors import resize
 from dreamlayer.settings import DreamSettings
@@ -81,3 +85,25 @@ def baseline_dream(image: np.ndarray, settings: DreamSettings, net: nn.Module, l
         if hook is not None:
             hook.remove()
     return picture[0].permute(1, 2, 0).numpy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The plain script run as its own process, as its users run it: ``python -m bench.baseline IN -o OUT``
+    dreams IN with dreamlayer's default settings (the README example's) and writes OUT."""
+    import argparse
+
+    from PIL import Image
+
+    parser = argparse.ArgumentParser(prog="python -m bench.baseline", description=main.__doc__)
+    parser.add_argument("input", type=Path)
+    parser.add_argument("-o", "--output", type=Path, required=True)
+    args = parser.parse_args(argv)
+    settings = DreamSettings()
+    image = np.asarray(Image.open(args.input).convert("RGB"), dtype=np.float32) / 255
+    out = baseline_dream(image, settings, load_plain(settings.model), registry.default_layer(settings.model))
+    Image.fromarray(np.round(out * 255).astype(np.uint8)).save(args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -56,8 +56,8 @@ FULL = [  # most important first: a run that hits the time budget loses the last
          {"layers": ["blocks.1"], "steps": 5}, repeats=1),
     Case("high-layer", "high layer blocks.15, 1024x768, 5 steps per octave", 1024, 768,
          {"layers": ["blocks.15"], "steps": 5}, repeats=1),
-    Case("onnx", "ONNX Runtime backend", 1024, 768, baseline=False,
-         skip="the engine has no ONNX backend yet (ONNX Runtime cannot take input gradients as shipped)"),
+    Case("onnx", "README example on the ONNX Runtime backend (graph exported up to blocks.9)", 1024, 768,
+         {"backend": "onnx"}, repeats=2),
 ]
 
 QUICK = [  # seconds in all: checks the machinery, figures mean little

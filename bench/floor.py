@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import platform
 import statistics
 import time
 import warnings
@@ -31,7 +30,7 @@ from dreamlayer.engine.models import registry  # noqa: E402
 from dreamlayer.engine.objectives import compile_objective  # noqa: E402
 from dreamlayer.objective import layer as layer_objective  # noqa: E402
 
-from . import baseline  # noqa: E402
+from . import baseline, machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "efficientnet-lite0"
@@ -131,8 +130,9 @@ def main(argv: Optional[list[str]] = None) -> None:
     args = parser.parse_args(argv)
 
     figures = measure(args.width, args.height, args.layer, args.repeats)
-    report = {"machine": {"platform": platform.platform(), "processor": platform.processor()},
+    report = {"machine": machine.describe(),
               "threads": torch.get_num_threads(), "tile": [args.width, args.height], "layer": args.layer, **figures}
+    print(machine.line(report["machine"]))
     print(f"{args.width}x{args.height} tile, {MODEL} {args.layer}, {torch.get_num_threads()} threads, "
           f"median of {args.repeats}:")
     print(f"  engine forward {figures['engine_forward_ms']:.1f} ms, ONNX Runtime forward "

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 from statistics import median
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from dreamlayer import protocol
 from dreamlayer.pixels import Image
@@ -25,10 +25,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class Engine:
     """A worker process and the time it took to say hello."""
 
-    def __init__(self, python: str) -> None:
+    def __init__(self, python: str, arguments: Sequence[str] = (), env: Optional[dict[str, str]] = None) -> None:
         start = time.perf_counter()
-        self.process = subprocess.Popen([python, "-m", "dreamlayer.engine.worker"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT)
+        self.process = subprocess.Popen([python, "-m", "dreamlayer.engine.worker", *arguments], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
         hello = self.next()
         if hello.type != "hello":
             raise RuntimeError(f"engine said {hello.type} before hello")

@@ -143,6 +143,7 @@ BLENDED, LAYER, DIFFERENCE = "blended", "layer", "difference"
 RESULT_FORMS = (BLENDED, LAYER, DIFFERENCE)
 PREVIEW_SIZE = 512
 PREVIEW_SECONDS = 0.5
+DEFAULT_PORT = 7823  # where `dreamlayer serve` listens and the dialog looks for a remote engine
 
 MAGIC = b"DL"
 _PREFIX = struct.Struct(">2sI")

@@ -1,8 +1,8 @@
 """The models this engine can dream with, whichever backends are installed.
 
-The torch registry knows its networks by their code; an installed ONNX graph knows its model
-from its metadata. Where torch is missing, only the graphs count, and nothing here imports
-torch unless it is installed.
+The torch registry knows its networks by their code (and an imported classifier by its forward
+graph); an installed ONNX graph knows its model from its metadata. Where torch is missing, only
+the graphs count, and nothing here imports torch unless it is installed.
 """
 from __future__ import annotations
 

@@ -213,7 +213,7 @@ def run_models_import(args: argparse.Namespace) -> int:
             graph = import_classifier(path, args.name or path.stem, args.preprocess or "imagenet")
             found = [layer for layer in graph.layers if layer.name != graphs.LOGITS]
             print(f"{graph.path}: {graph.model}, {len(found)} layers found, default {graph.default_layer}"
-                  f"; preprocessing {args.preprocess or 'imagenet'} (onnx backend)")
+                  f"; preprocessing {args.preprocess or 'imagenet'} (onnx backend; torch too where installed)")
             return 0
         if args.preprocess:
             raise DreamError("--preprocess is for plain classifiers; a dreamlayer graph has its own")

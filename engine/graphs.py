@@ -9,11 +9,15 @@ shallowest that holds every layer its objective reads, since a graph always runs
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+
+import numpy as np
 
 from .cache import models_dir
 from .download import download, sha256_file
@@ -135,6 +139,123 @@ def describe(path: Path, name: Optional[str] = None) -> Graph:
                  labels=labels, hints=hints)
 
 
+def value_graph(path: str) -> str:
+    """The graph at ``path`` without its backward (the ``value`` output alone), made once beside it.
+
+    ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
+    taken from the gradient graph would cost a whole step per tile; without the backward they cost a
+    forward. Made when a graph is installed, and on first use for graphs installed before, so a
+    dream does not import the ``onnx`` package (0.85 s, most of it ``ml_dtypes``). Without that
+    package the gradient graph itself serves.
+    """
+    source = Path(path)
+    target = source.with_name(source.stem + ".value.onnx")
+    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return str(target)
+    try:
+        import onnx
+    except ImportError:
+        return path
+    from .onnx_grad import prune
+
+    model = onnx.load(path)
+    kept = [o for o in model.graph.output if o.name == "value"]
+    del model.graph.output[:]
+    model.graph.output.extend(kept)
+    prune(model.graph)
+    with replacing(target) as temporary:
+        onnx.save(model, str(temporary))
+    return str(target)
+
+
+def logits_graph(path: str) -> Optional[str]:
+    """The graph at ``path`` cut to its class scores, made once beside it; None without the ``onnx``
+    package to cut with. The scores are the mean logit over the batch that the ``logits.classes``
+    weights multiply: for the graph's one picture, the logits themselves (both exporters write the
+    class term this way). For reports of what the network sees in a picture."""
+    source = Path(path)
+    target = source.with_name(source.stem + ".logits.onnx")
+    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return str(target)
+    try:
+        import onnx
+    except ImportError:
+        return None
+    from .onnx_grad import prune
+
+    model = onnx.load(path)
+    name = _logits_tensor(model.graph)
+    del model.graph.output[:]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    prune(model.graph)
+    with replacing(target) as temporary:
+        onnx.save(model, str(temporary))
+    return str(target)
+
+
+def _logits_tensor(graph: Any) -> str:
+    made_by = {out: node for node in graph.node for out in node.output}
+    for node in graph.node:
+        if node.op_type == "Mul" and "logits.classes" in node.input:
+            for name in node.input:
+                if name in made_by and made_by[name].op_type == "ReduceMean":
+                    return str(name)
+    raise DreamError("this graph has no logits term to read class scores from")
+
+
+KEEP_SPECIALIZED = 6  # cut-down graphs kept per graph, the most recently used
+
+
+def specialized(path: str, weights: dict[str, np.ndarray]) -> str:
+    """The graph at ``path`` without the terms whose weight inputs are all zero (``onnx_specialize``),
+    made once for each set of weighed inputs and kept beside it; ``path`` itself where it cannot be cut
+    (an operator in the way, or no ``onnx`` package to cut with)."""
+    source = Path(path)
+    kept = sorted(name for name, value in weights.items() if np.any(value))
+    zero = [name for name in weights if name not in kept]
+    if not zero:
+        return path
+    key = hashlib.sha256("|".join(kept).encode()).hexdigest()[:12]
+    target, whole = source.with_name(f"{source.stem}.{key}.onnx"), source.with_name(f"{source.stem}.{key}.whole")
+    fresh = source.stat().st_mtime
+    if target.is_file() and target.stat().st_mtime >= fresh:
+        for used in (target, target.with_name(target.stem + ".value.onnx")):  # the value graph stays the newer
+            if used.is_file():
+                os.utime(used)  # recently used: kept when older copies are cleared
+        return str(target)
+    if whole.is_file() and whole.stat().st_mtime >= fresh:
+        return path
+    try:
+        import onnx
+    except ImportError:
+        return path
+    from .onnx_specialize import CannotSpecialize, agrees, drop_zero_inputs
+
+    model = onnx.load(path)
+    try:
+        cut = drop_zero_inputs(model, zero)
+    except CannotSpecialize:
+        cut = None
+    if cut is None or not agrees(model, cut, weights):
+        write_text(whole, "this graph cannot be cut down for these weights; the whole graph serves\n")
+        return path
+    with replacing(target) as temporary:
+        onnx.save(cut, str(temporary))
+    _clear_specialized(source)
+    return str(target)
+
+
+def _clear_specialized(source: Path) -> None:
+    """Delete all but the ``KEEP_SPECIALIZED`` most recently used cut-down copies of ``source`` (and their
+    value-only graphs)."""
+    copies = [p for p in source.parent.glob(f"{source.stem}.*.onnx")
+              if not p.name.endswith((".value.onnx", ".logits.onnx"))
+              and p.name.count(".") == source.name.count(".") + 1]
+    for old in sorted(copies, key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_SPECIALIZED:]:
+        old.unlink(missing_ok=True)
+        old.with_name(old.stem + ".value.onnx").unlink(missing_ok=True)
+
+
 def import_graph(source: Path, name: Optional[str] = None) -> Graph:
     """Install an exported graph (as model ``name``, default the one it was exported from); an
     installed graph of the same model and depth is replaced."""
@@ -150,6 +271,9 @@ def import_graph(source: Path, name: Optional[str] = None) -> Graph:
         dest.unlink()
         raise DreamError(f"{source} changed while it was copied; nothing was installed")
     installed_graph = Graph(**{**asdict(graph), "path": str(dest), "layers": graph.layers})
+    from .backends.onnx_backend import OnnxBackend
+
+    OnnxBackend.prepare(installed_graph)
     write_text(dest.with_suffix(".json"), json.dumps(asdict(installed_graph), indent=1) + "\n")
     return installed_graph
 

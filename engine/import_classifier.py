@@ -2,8 +2,9 @@
 
 Its dreamable layers are found in the graph (the outputs of its activations, named after the
 nodes that make them), its gradient graph is built in ONNX (``onnx_grad``), and the result is
-installed like any exported graph, so the onnx backend, ``layers`` and the dialog use it. No torch
-is needed, only the ``onnx`` package.
+installed like any exported graph, so the onnx backend, ``layers`` and the dialog use it. The
+forward graph is kept too, with the tensors behind the layers (``imported``), so the torch backend
+runs the same network. No torch is needed, only the ``onnx`` package.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, Optional
 
-from . import graphs, onnx_grad
+from . import graphs, imported, onnx_grad
+from .backends import torch_installed
 from .download import sha256_file
 from .errors import DreamError
+from .models.hints import depth_hint
 from .models.labels import imagenet_labels
 from .preprocess import parse_preprocess
 
@@ -98,12 +101,35 @@ def _labels(classes: int) -> list[str]:
     return [f"class {i}" for i in range(classes)]
 
 
-def import_classifier(source: Path, name: str, preprocess: str = "imagenet") -> graphs.Graph:
-    """Make ``source`` (a forward ONNX classifier) a model called ``name`` for the onnx backend."""
-    onnx = onnx_grad.load_onnx()
-    mean, std, bgr = parse_preprocess(preprocess)
+def _check_name(name: str) -> None:
     if not re.fullmatch(r"[A-Za-z0-9][\w.-]*", name):
         raise DreamError(f"not a usable model name: {name!r} (letters, digits, '.', '_', '-')")
+    if torch_installed():  # a torch-free install cannot tell; its graphs are found by name alone
+        from .models import registry
+
+        if name in registry.builtin_names():
+            raise DreamError(f"{name} is a built-in model; give yours another name with --as")
+
+
+def _record(model: Any, source: Path, name: str, input_name: str, targets: list[onnx_grad.Target], default: str,
+            mean: tuple[float, ...], std: tuple[float, ...], bgr: bool, labels: list[str]) -> imported.Classifier:
+    """What the torch backend needs to run the forward graph as the gradient graph's model."""
+    makers = {out: index for index, node in enumerate(model.graph.node) for out in node.output if out}
+    layers = [t for t in targets if t.name != graphs.LOGITS]
+    logits = next((t.tensor for t in targets if t.name == graphs.LOGITS), "")
+    return imported.Classifier(
+        model=name, path=str(source), sha256=sha256_file(source), input=input_name, logits=logits,
+        layers=[imported.ImportedLayer(t.name, t.tensor, makers[t.tensor], t.channels, t.stride,
+                                       depth_hint(i, len(layers))) for i, t in enumerate(layers)],
+        default_layer=default, mean=list(mean), std=list(std), bgr=bgr,
+        ops=sorted({node.op_type for node in model.graph.node}), labels=labels, source=source.name)
+
+
+def import_classifier(source: Path, name: str, preprocess: str = "imagenet") -> graphs.Graph:
+    """Make ``source`` (a forward ONNX classifier) a model called ``name`` for both backends."""
+    onnx = onnx_grad.load_onnx()
+    mean, std, bgr = parse_preprocess(preprocess)
+    _check_name(name)
     try:
         model = onnx.load(str(source))
     except Exception as exc:  # protobuf's errors share no useful base class
@@ -114,14 +140,17 @@ def import_classifier(source: Path, name: str, preprocess: str = "imagenet") -> 
     default = layers[min(len(layers) - 1, round(DEFAULT_DEPTH * (len(layers) - 1)))].name
     gradient = onnx_grad.gradient_graph(model, input_name, targets, mean, std, bgr)
     logits = next((t for t in targets if t.name == graphs.LOGITS), None)
+    labels = _labels(logits.channels) if logits else []
+    record = _record(model, source, name, input_name, targets, default, mean, std, bgr, labels)
     meta = {
         "dreamlayer.model": name,
         "dreamlayer.layers": json.dumps([{"name": t.name, "channels": t.channels, "stride": t.stride}
                                          for t in targets]),
         "dreamlayer.default_layer": default,
-        "dreamlayer.labels": json.dumps(_labels(logits.channels) if logits else []),
+        "dreamlayer.labels": json.dumps(labels),
+        "dreamlayer.hints": json.dumps({layer.name: layer.hint for layer in record.layers}),
         "dreamlayer.preprocess": json.dumps({"mean": list(mean), "std": list(std), "bgr": bgr}),
-        "dreamlayer.weights_sha256": sha256_file(source),
+        "dreamlayer.weights_sha256": record.sha256,
         "dreamlayer.source": f"imported classifier {source.name}",
     }
     for key, value in meta.items():
@@ -130,7 +159,9 @@ def import_classifier(source: Path, name: str, preprocess: str = "imagenet") -> 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"{name}.onnx"
         onnx.save(gradient, str(path))
-        return graphs.import_graph(path, name)
+        graph = graphs.import_graph(path, name)
+    imported.install(source, record)
+    return graph
 
 
 def is_dreamlayer_graph(source: Path) -> Optional[bool]:

@@ -23,7 +23,8 @@ import torch
 
 from .errors import DreamError
 from .files import replacing
-from .models import registry
+from .models import registry, same_conv
+from .models.efficientnet_lite import SameConv2d
 from .models.network import LOGITS, DreamNet, build_network
 
 AMPLIFY, CHANNELS, CLASSES = "amplify", "channels", "classes"
@@ -88,6 +89,49 @@ def _hardtanh_backward(grad: torch.Tensor, output: torch.Tensor, low: float, hig
     return grad * per_channel(inside, 1e30, 0.0).clamp(0, 1)
 
 
+def _translations() -> dict:
+    """ONNX for the SAME convolution operator (``models/same_conv.py``) and its input gradient.
+
+    Forward, ``Conv`` with ``auto_pad=SAME_UPPER``: ONNX Runtime pads by the input's size inside
+    its blocked-layout kernel, with no padded copy. Backward, the full transposed convolution
+    (every input row any window touched), then one crop at SAME's leading padding, computed from
+    the input's size. A depthwise one is zeros inserted between the gradient's pixels (a 1x1
+    transposed convolution) and a plain depthwise convolution with the kernel flipped: ONNX
+    Runtime's grouped ConvTranspose runs one small matrix product per channel, several times slower.
+    """
+    from onnxscript import opset18
+
+    op: Any = opset18  # the typed opset's unions of tensor types defeat mypy on shape arithmetic
+
+    def conv_same(x: Any, weight: Any, bias: Any, stride: Sequence[int], groups: int) -> Any:
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        return op.Conv(*inputs, auto_pad="SAME_UPPER", strides=list(stride), group=groups)
+
+    def conv_same_input_grad(grad: Any, x: Any, weight: Any, stride: Sequence[int], groups: int) -> Any:
+        size = op.Shape(x, start=2, end=4)
+        kernel = op.Shape(weight, start=2, end=4)
+        steps, one = op.Constant(value_ints=list(stride)), op.Constant(value_ints=[1, 1])
+        outputs = op.Div(op.Sub(op.Add(size, steps), one), steps)  # ceil(size / stride)
+        total = op.Max(op.Sub(op.Add(op.Mul(op.Sub(outputs, one), steps), kernel), size),
+                       op.Constant(value_ints=[0, 0]))
+        begin = op.Div(total, op.Constant(value_ints=[2, 2]))
+        depthwise = groups > 1 and weight.shape is not None and weight.shape[1] == 1
+        if depthwise:
+            ones = op.Expand(op.Constant(value_float=1.0),
+                             op.Concat(op.Shape(weight, start=0, end=1), op.Constant(value_ints=[1, 1, 1]), axis=0))
+            spread = op.ConvTranspose(grad, ones, strides=list(stride), group=groups)
+            flipped = op.Slice(weight, op.Constant(value_ints=[-1, -1]), op.Constant(value_ints=[-2**63, -2**63]),
+                               op.Constant(value_ints=[2, 3]), op.Constant(value_ints=[-1, -1]))
+            pad = [weight.shape[2] - 1, weight.shape[3] - 1] * 2
+            full = op.Conv(spread, flipped, pads=pad, group=groups)
+        else:
+            full = op.ConvTranspose(grad, weight, strides=list(stride), group=groups)
+        return op.Slice(full, begin, op.Add(begin, size), op.Constant(value_ints=[2, 3]))
+
+    return {same_conv.conv_same._opoverload: conv_same,
+            same_conv.conv_same_input_grad._opoverload: conv_same_input_grad}
+
+
 def _decompositions() -> dict:
     from torch._decomp import core_aten_decompositions, get_decompositions
 
@@ -121,7 +165,7 @@ def _objective_and_gradient(net: DreamNet, layers: list[str]) -> Any:
                 amplify, channels = weights[2 * i], weights[2 * i + 1]
                 per_channel = a.mean([d for d in range(a.dim()) if d != 1])
                 terms.append(amplify * (a * a).mean() + (channels * per_channel).sum())
-            value = torch.stack(terms).sum()
+            value = sum(terms[1:], terms[0])  # a chain of Adds, which onnx_specialize can cut a term out of
             (gradient,) = torch.autograd.grad(value, image)
         return value.detach(), gradient
 
@@ -188,12 +232,15 @@ def export_network(net: DreamNet, output: Path, up_to: Optional[str] = None, wei
         raise DreamError(f"export-onnx needs {exc.name}: pip install 'dreamlayer[onnx]'") from None
     for p in net.net.parameters():
         p.requires_grad_(True)
+    for module in net.net.modules():
+        if isinstance(module, SameConv2d):
+            module.for_export = True
     layers = _layers_up_to(net, up_to)
     shapes = [ExportedLayer(name, net.shape(name).channels, net.shape(name).stride) for name in layers]
     names = input_names(shapes)
     try:
         program = torch.onnx.export(_trace(net, layers, shapes), dynamo=True, verbose=False, input_names=names,
-                                    output_names=["value", "gradient"])
+                                    output_names=["value", "gradient"], custom_translation_table=_translations())
     except Exception as exc:  # the exporter's error types are private; an op it cannot translate is the usual cause
         op = re.search(r"op='([^']+)'", f"{exc} {exc.__cause__}")
         reason = f"ONNX has no translation of {op.group(1)}" if op else (str(exc).splitlines() or [repr(exc)])[0]

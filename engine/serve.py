@@ -29,7 +29,6 @@ from .worker import Outbox, Worker
 
 log = logging.getLogger("dreamlayer.serve")
 
-DEFAULT_PORT = 7823
 AUTH_SECONDS = 5.0  # a real editor sends its preamble at once; anyone slower is dropped unread
 SEND_SECONDS = 60  # an editor that stops reading for this long is dropped, so it cannot stall the line
 MAX_CONNECTIONS = 16

@@ -6,8 +6,9 @@ import logging
 import sys
 from pathlib import Path
 
+from dreamlayer.protocol import DEFAULT_PORT
+
 from .cli import backend_arguments
-from .serve import DEFAULT_PORT
 from .token import default_token_file, read_or_make_token
 
 

@@ -82,6 +82,23 @@ def test_the_onnx_backend_says_where_it_ran(installed: graphs.Graph):
     assert result.report()["backend"] == "onnx"
 
 
+def test_auto_takes_the_graph_where_it_holds_the_objective_else_torch(cache: Path, installed: graphs.Graph,
+                                                                       monkeypatch: pytest.MonkeyPatch):
+    """With torch installed and no GPU: ONNX Runtime (no torch import) wherever the graph can dream the
+    objective, torch for what it cannot, or where torch would use a GPU; without the graph, torch."""
+    from dreamlayer.engine import backends
+
+    monkeypatch.setattr(backends, "_gpu_for_torch", lambda: True)
+    assert open_backend(DreamSettings()).name == "torch"
+    monkeypatch.setattr(backends, "_gpu_for_torch", lambda: False)
+    assert open_backend(DreamSettings()).name == "onnx"
+    assert open_backend(DreamSettings(objective="blocks.5:3 + class:tabby")).name == "onnx"
+    assert open_backend(DreamSettings(objective="blocks.9:3@0.5,0.5")).name == "torch"  # a neuron
+    for path in Path(installed.path).parent.iterdir():
+        path.unlink()
+    assert open_backend(DreamSettings()).name == "torch"
+
+
 def test_what_the_graph_cannot_do_is_a_one_line_error(installed: graphs.Graph):
     for objective, says in [("blocks.9:3@0.5,0.5", "neuron terms"), ('blocks.9 + guide:"x.png"', "guide terms"),
                             ("blocks.99", "no layer 'blocks.99'"), ("blocks.9:5000", "out of range"),
@@ -158,13 +175,15 @@ class NoTorch:
 sys.meta_path.insert(0, NoTorch())
 from dreamlayer.cli import main
 code = main(sys.argv[1:])
-loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision"))
-print("TORCH-MODULES", loaded)
+# the onnx package (not onnxruntime) only makes graphs: loading it costs 0.85 s a dream
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "onnx"))
+print("SLOW-MODULES", loaded)
 sys.exit(code)
 """
 
 
-def test_a_dream_on_the_onnx_backend_never_imports_torch(installed: graphs.Graph, photo_png: Path, tmp_path: Path):
+def test_a_dream_on_the_onnx_backend_imports_neither_torch_nor_onnx(installed: graphs.Graph, photo_png: Path,
+                                                                   tmp_path: Path):
     out = tmp_path / "dream.png"
     report = tmp_path / "report.json"
 
@@ -174,18 +193,18 @@ def test_a_dream_on_the_onnx_backend_never_imports_torch(installed: graphs.Graph
 
     done = run("dream", str(photo_png), "-o", str(out), "--steps", "2", "--report", str(report))
     assert done.returncode == 0, done.stderr
-    assert "TORCH-MODULES []" in done.stdout
+    assert "SLOW-MODULES []" in done.stdout
     assert json.loads(report.read_text())["backend"] == "onnx"  # auto: no torch here
     assert np.asarray(Image.open(out)).shape == (72, 96, 3)
     listed = run("layers", MODEL)
-    assert listed.returncode == 0 and "blocks.9" in listed.stdout and "TORCH-MODULES []" in listed.stdout
+    assert listed.returncode == 0 and "blocks.9" in listed.stdout and "SLOW-MODULES []" in listed.stdout
     refused = run("dream", str(photo_png), "-o", str(out), "--force", "--backend", "torch")
     assert refused.returncode == 2 and "needs torch" in refused.stderr
     frames = tmp_path / "zoom"
     zoomed = run("zoom", str(photo_png), "-o", str(frames), "--frames", "2", "--size", "64x48",
                  "--steps-per-frame", "1", "--jitter", "4", "--backend", "onnx")
     assert zoomed.returncode == 0, zoomed.stderr
-    assert "TORCH-MODULES []" in zoomed.stdout and len(list(frames.glob("*.png"))) == 2
+    assert "SLOW-MODULES []" in zoomed.stdout and len(list(frames.glob("*.png"))) == 2
 
 
 def test_the_engine_process_dreams_on_onnx_runtime(installed: graphs.Graph):

@@ -14,7 +14,6 @@ from dreamlayer import protocol
 log = logging.getLogger("dreamlayer.engine")
 WORKER_MODULE = "dreamlayer.engine.worker"
 MISCONFIGURED = -2  # the ``ended`` code when starting again cannot help: fix the install or the settings
-DEFAULT_PORT = 7823  # dreamlayer serve's
 KILL_WAIT_MS = 3000
 
 
@@ -35,7 +34,7 @@ class Remote:
 def parse_address(text: str) -> tuple[str, int]:
     """``host``, ``host:port`` or ``[v6]:port`` as host and port; ValueError with one line."""
     text = text.strip()
-    host, port = text, str(DEFAULT_PORT)
+    host, port = text, str(protocol.DEFAULT_PORT)
     if text.startswith("["):
         host, bracket, rest = text[1:].partition("]")
         host = host if bracket else ""
@@ -44,7 +43,7 @@ def parse_address(text: str) -> tuple[str, int]:
         host, port = text.split(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise ValueError(f"{text or 'an empty address'} is not an address: write host or host:port, "
-                         f"e.g. 127.0.0.1:{DEFAULT_PORT}")
+                         f"e.g. 127.0.0.1:{protocol.DEFAULT_PORT}")
     return host, int(port)
 
 

@@ -60,61 +60,20 @@ def providers_for(settings: DreamSettings) -> list[str]:
     return chosen if CPU in chosen else chosen + [CPU]
 
 
-_sessions: dict[tuple[str, tuple[str, ...], str], Any] = {}
+_sessions: dict[tuple[str, tuple[str, ...]], Any] = {}
 _sessions_lock = threading.Lock()
 
 
-def _part(path: str, output: str) -> Any:
-    """The graph pruned to one output, ``value`` (the objective) or ``logits`` (the class scores), or
-    the path itself without the onnx package.
-
-    ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
-    taken from the gradient graph cost a whole step per tile; without the backward they cost a
-    forward.
-    """
-    try:
-        import onnx
-    except ImportError:
-        return path
-    from ..onnx_grad import prune
-
-    model = onnx.load(path)
-    if output == "logits":
-        name = _logits_tensor(model.graph)
-        del model.graph.output[:]
-        model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
-    else:
-        kept = [o for o in model.graph.output if o.name == output]
-        del model.graph.output[:]
-        model.graph.output.extend(kept)
-    prune(model.graph)
-    return model.SerializeToString()
-
-
-def _logits_tensor(graph: Any) -> str:
-    """The mean logit over the batch that the ``logits.classes`` weights multiply: for the graph's one
-    picture, the logits themselves (both exporters write the objective's class term this way)."""
-    made_by = {out: node for node in graph.node for out in node.output}
-    for node in graph.node:
-        if node.op_type == "Mul" and "logits.classes" in node.input:
-            for name in node.input:
-                if name in made_by and made_by[name].op_type == "ReduceMean":
-                    return str(name)
-    raise DreamError("this graph has no logits term to read class scores from")
-
-
-def session(path: str, providers: list[str], output: str = "") -> Any:
+def session(path: str, providers: list[str]) -> Any:
     """An inference session, kept for the process: the engine process's later dreams start at once.
 
     A provider that fails to start (a driver missing, say) falls back to the CPU with one line on
-    stderr, not an error: the dream still comes, slower. ``output`` (value or logits) asks for a
-    copy of the graph that computes that alone.
+    stderr, not an error: the dream still comes, slower.
     """
     ort = _ort()
-    key = (path, tuple(providers), output)
+    key = (path, tuple(providers))
     with _sessions_lock:
         if key not in _sessions:
-            source = _part(path, output) if output else path
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
             # Idle threads sleep instead of spinning, as torch's do (runtime.configure): beside a
@@ -122,13 +81,13 @@ def session(path: str, providers: list[str], output: str = "") -> Any:
             # 512x384 step on a loaded 2-core machine).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
-                _sessions[key] = ort.InferenceSession(source, options, providers=providers)
+                _sessions[key] = ort.InferenceSession(path, options, providers=providers)
             except Exception as exc:  # onnxruntime's errors share no public base class
                 if providers == [CPU]:
                     raise DreamError(f"ONNX Runtime cannot load {path}: {str(exc).splitlines()[0]}") from None
                 print(f"dreamlayer: {', '.join(providers[:-1])} failed to start ({str(exc).splitlines()[0]}); "
                       "dreaming on the CPU", file=sys.stderr)
-                _sessions[key] = ort.InferenceSession(source, options, providers=[CPU])
+                _sessions[key] = ort.InferenceSession(path, options, providers=[CPU])
         return _sessions[key]
 
 
@@ -184,7 +143,7 @@ def _class_index(term: spec.ClassLogit, graph: graphs.Graph) -> int:
         raise DreamError(str(error)) from None
 
 
-def _layers_read(objective: Objective) -> set[str]:
+def layers_read(objective: Objective) -> set[str]:
     return {graphs.LOGITS if isinstance(term, spec.ClassLogit) else getattr(term, "layer", "")
             for _, term in objective.terms()}
 
@@ -199,9 +158,10 @@ class OnnxBackend:
             raise DreamError(f"the objective {objective.text()!r} names no layer, channel or class to dream of")
         self.graph = graph
         self.weights, self.objective, self.constant = feeds(objective, graph)
-        self.layers = sorted(_layers_read(self.objective))
+        self.layers = sorted(layers_read(self.objective))
         self.providers = providers
-        self.session = session(graph.path, providers)
+        self.path = graphs.specialized(graph.path, self.weights)  # without the terms weighed zero
+        self.session = session(self.path, providers)
         # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
         self.device = "onnx:" + ",".join(self.session.get_providers())
 
@@ -214,30 +174,45 @@ class OnnxBackend:
         return INPUT_SIZE
 
     @classmethod
+    def prepare(cls, graph: graphs.Graph) -> None:
+        """Cut the graph down for its default layer (its deepest, where it ends before that) and make
+        that copy's value-only graph, and the class scores' graph, as a graph is installed: the first
+        dreams of most users then need no ``onnx`` package."""
+        layer = graph.default_layer if graph.layer(graph.default_layer) else graph.deepest  # a graph cut short
+        weights = feeds(requested(DreamSettings(model=graph.model), layer), graph)[0]
+        graphs.value_graph(graphs.specialized(graph.path, weights))
+        if graph.layer(graphs.LOGITS) is not None:
+            graphs.logits_graph(graph.path)  # for visualize's reports of what the network sees
+
+    @classmethod
     def open(cls, settings: DreamSettings) -> "OnnxBackend":
         installed = graphs.installed(settings.model)
         default = installed[0].default_layer if installed else ""
         objective = requested(settings, default)
         refuse_unsupported(objective)
-        return cls(graphs.choose(settings.model, _layers_read(objective)), objective, providers_for(settings))
+        return cls(graphs.choose(settings.model, layers_read(objective)), objective, providers_for(settings))
 
-    def _run(self, tile: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
-        return self.session.run(outputs, {"image": tile, **self.weights})
+    def _run(self, run: Any, tile: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
+        """``outputs`` of session ``run``, fed the weight inputs it has (a cut-down graph has fewer)."""
+        names = {i.name for i in run.get_inputs()}
+        return run.run(outputs, {"image": tile, **{k: v for k, v in self.weights.items() if k in names}})
 
     def gradient(self, tile: np.ndarray) -> tuple[np.ndarray, float]:
-        value, grad = self._run(tile, ["value", "gradient"])
+        value, grad = self._run(self.session, tile, ["value", "gradient"])
         return grad, float(value) + self.constant
 
     def value(self, tile: np.ndarray) -> float:
-        (value,) = session(self.graph.path, self.providers, "value").run(
-            ["value"], {"image": tile, **self.weights})
+        (value,) = self._run(session(graphs.value_graph(self.path), self.providers), tile, ["value"])
         return float(value) + self.constant
 
     def logits(self, tile: np.ndarray) -> Optional[np.ndarray]:
         if self.graph.layer(graphs.LOGITS) is None:
             return None
-        logits = session(self.graph.path, self.providers, "logits")
-        (scores,) = logits.run(None, {i.name: self.weights.get(i.name, tile) for i in logits.get_inputs()})
+        path = graphs.logits_graph(self.graph.path)  # the whole graph's: a cut-down one may have lost them
+        if path is None:
+            return None
+        run = session(path, self.providers)
+        (scores,) = self._run(run, tile, [run.get_outputs()[0].name])
         return np.asarray(scores, np.float32).reshape(-1)
 
     def peak_gpu_bytes(self) -> int:

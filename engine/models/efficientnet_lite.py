@@ -15,6 +15,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .same_conv import conv_same, pad_same, same_padding
+
 
 def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
     """oneDNN can apply the ReLU6 inside the convolution: CPU, float32, frozen weights."""
@@ -25,24 +27,12 @@ def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
 def _same_axis(size: int, kernel: int, stride: int) -> tuple[int, int]:
     """TensorFlow SAME along one axis as (symmetric padding, leading outputs to drop).
 
-    SAME pads ``total`` zeros with the odd one at the end. A convolution pads both ends alike,
-    so where SAME is lopsided it pads ``stride`` more at the start as well and drops the first
-    output, which only that extra padding produced: the same windows, without a padded copy of
-    the input.
+    A convolution pads both ends alike, so where SAME is lopsided it pads ``stride`` more at
+    the start as well and drops the first output, which only that extra padding produced: the
+    same windows, without a padded copy of the input.
     """
-    total = max((math.ceil(size / stride) - 1) * stride + kernel - size, 0)
-    before, after = total // 2, total - total // 2
+    before, after = same_padding(size, kernel, stride)
     return (before, 0) if before == after else (before + stride, 1)
-
-
-def pad_same(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int]) -> torch.Tensor:
-    """TensorFlow SAME as an explicit pad of the input, the odd pixel at the end (a copy)."""
-    (ih, iw), (kh, kw), (sh, sw) = x.shape[-2:], kernel, stride
-    pad_h = max((math.ceil(ih / sh) - 1) * sh + kh - ih, 0)
-    pad_w = max((math.ceil(iw / sw) - 1) * sw + kw - iw, 0)
-    if pad_h or pad_w:
-        x = F.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
-    return x
 
 
 def _crop(y: torch.Tensor, crop: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
@@ -97,24 +87,48 @@ class _ConvReLU6(torch.autograd.Function):
         return grad_x, None, None, None, None, None, None, None
 
 
+class _ReLU6(torch.autograd.Function):
+    """ReLU6 whose backward reads its output (0 < y < 6 exactly where 0 < x < 6), not its input.
+
+    Used where ``export-onnx`` traces (``SameConv2d.for_export``): the graph then keeps no
+    pre-activation, so ONNX Runtime fuses the clamp into the convolution before it and keeps the
+    activation in its blocked layout; saving the input made it reorder every expanded activation
+    to plain NCHW and back for a separate Clip. Eagerly ``F.relu6`` stays (and so does the
+    baseline of ``bench/baseline.py``, which runs this module as plain PyTorch would).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu6(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        (y,) = ctx.saved_tensors
+        return torch.ops.aten.hardtanh_backward(grad, y, 0.0, 6.0)
+
+
 class SameConv2d(nn.Conv2d):
     """TensorFlow 'SAME' padding for any input size (the weights were trained with it).
 
     With stride 1 and an odd kernel SAME is the symmetric padding ``kernel // 2`` whatever the
-    input size, so the convolution pads by itself; only strided layers need an explicit (and
-    possibly lopsided) pad, which costs a copy forward and another backward.
+    input size, so the convolution pads by itself; strided layers pad by the input's size. For
+    ``export-onnx`` (``for_export``) that is one operator (``same_conv.conv_same``), which the
+    exported graph carries as ONNX's own SAME; eagerly it is an explicit pad, since a Python
+    custom operator's first call imports ``torch._dynamo`` (a second of start-up).
     """
 
-    def _same(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, int]]:
-        """The input, padded where the padding is lopsided, and the convolution's own padding."""
-        kh, kw = self.weight.shape[-2:]
-        if self.stride == (1, 1) and kh % 2 and kw % 2:
-            return x, (kh // 2, kw // 2)
-        return pad_same(x, (kh, kw), (self.stride[0], self.stride[1])), (0, 0)
+    for_export = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x, padding = self._same(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        kh, kw = self.weight.shape[-2:]
+        if self.stride == (1, 1) and kh % 2 and kw % 2:
+            return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), self.dilation, self.groups)
+        if self.for_export:
+            return conv_same(x, self.weight, self.bias, list(self.stride), self.groups)
+        padded = pad_same(x, (kh, kw), (self.stride[0], self.stride[1]))
+        return F.conv2d(padded, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)
 
     def fused_relu6(self, x: torch.Tensor) -> torch.Tensor:
         """ReLU6 of this convolution in one oneDNN call (check ``_fusable`` first).
@@ -145,10 +159,15 @@ def _fold(conv: nn.Conv2d, bn: nn.Module) -> nn.Module:
     return nn.Identity()
 
 
+def _relu6_of(conv: SameConv2d, x: torch.Tensor) -> torch.Tensor:
+    """ReLU6 of ``conv``'s (normed) output ``x``."""
+    return _ReLU6.apply(x) if conv.for_export else F.relu6(x)
+
+
 def _conv_bn_relu6(conv: SameConv2d, bn: nn.Module, x: torch.Tensor) -> torch.Tensor:
     if isinstance(bn, nn.Identity) and conv.dilation == (1, 1) and _fusable(x, conv.weight):
         return conv.fused_relu6(x)  # the norm is folded into the convolution: one call does all three
-    return F.relu6(bn(conv(x)))
+    return _relu6_of(conv, bn(conv(x)))
 
 
 class MBConvBlock(nn.Module):
@@ -255,8 +274,8 @@ class EfficientNetLite(nn.Module):
         self._bn1 = _fold(self._conv_head, self._bn1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = F.relu6(self._bn0(self._conv_stem(x)))
+        x = _relu6_of(self._conv_stem, self._bn0(self._conv_stem(x)))
         for block in self._blocks:
             x = block(x)
-        x = F.relu6(self._bn1(self._conv_head(x)))
+        x = _relu6_of(self._conv_head, self._bn1(self._conv_head(x)))
         return self._fc(x.mean((2, 3)))

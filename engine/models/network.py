@@ -106,9 +106,11 @@ class DreamNet:
 
 def build_network(spec: ModelSpec, weights: Path, device: torch.device) -> DreamNet:
     """Build the architecture and load its weights without running pickled code."""
-    net = spec.build()
     if weights.stat().st_size == 0:
         raise DreamError(f"cannot load weights {weights}: the file is empty")
+    net = spec.build()
+    if spec.weights_inside:
+        return DreamNet(spec, net, device)
     try:
         state = torch.load(weights, map_location="cpu", weights_only=True)
     except Exception as exc:  # a corrupt or foreign file: torch says KeyError: 544502645 or the like

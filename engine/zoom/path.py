@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 from ..errors import DreamError
 
@@ -35,6 +37,8 @@ class Camera:
 
     def matrix(self, width: int, height: int) -> np.ndarray:
         """The 2x3 affine matrix taking previous-frame pixel coordinates to this frame's."""
+        import numpy as np  # here, not at the top: the zoom parser (and so `dreamlayer --help`) reads this module
+
         cx, cy = self.center[0] * (width - 1), self.center[1] * (height - 1)
         angle = math.radians(self.rotate)
         a, b = self.zoom * math.cos(angle), self.zoom * math.sin(angle)

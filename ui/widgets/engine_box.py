@@ -7,7 +7,9 @@ from typing import Any, Optional
 from ..qt import (QButtonGroup, QCheckBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QRadioButton,
                   QVBoxLayout, QWidget, pyqtSignal)
 
-from ..transport import DEFAULT_PORT, Remote, parse_address
+from dreamlayer.protocol import DEFAULT_PORT
+
+from ..transport import Remote, parse_address
 
 ERROR_STYLE = "color: #b00020;"
 LOCAL, REMOTE = "local", "remote"
