@@ -30,6 +30,17 @@ assert report["backend"] == "onnx" and report["objective_after"] > report["objec
 print(f"torch-free dream: {report['objective']} {report['objective_before']:.2f} -> {report['objective_after']:.2f} "
       f"on {report['device']}")
 PY
+# visualize and atlas run there too: the same numpy loop, the gradient from the graph
+.venv-onnx/bin/dreamlayer visualize --class goldfish --from grey --size 96 --steps 32 -o "$work/goldfish.png" \
+    --report "$work/goldfish.json" 2>/dev/null
+.venv-onnx/bin/python - "$work/goldfish.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["device"].startswith("onnx:") and report["targets"][0]["rank"] <= 5, report
+print(f"torch-free visualize: goldfish rank {report['targets'][0]['rank']} in {report['seconds']:.1f} s")
+PY
+.venv-onnx/bin/dreamlayer atlas efficientnet-lite0 blocks.1 --channels 0-3 --size 48 --steps 8 \
+    -o "$work/atlas.jpg" 2>/dev/null
 # The Krita plugin installs against this engine (its check accepts ONNX Runtime in place of torch).
 HOME="$work/home" XDG_DATA_HOME="$work/home/share" XDG_CONFIG_HOME="$work/home/config" \
     .venv-onnx/bin/dreamlayer install krita

@@ -98,9 +98,10 @@ def write_table(rows: list[dict], judges: list[str], settings: VisualizeSettings
               f"from {settings.start}, {settings.param} parametrization"
               f"{', decorrelated colour' if settings.decorrelate else ''}, "
               f"transforms {'+'.join(settings.transforms) or 'none'}, {settings.views} view(s) per step, "
-              f"lr {settings.lr}, seed {settings.seed}")
+              f"lr {settings.lr}, seed {settings.seed}, {settings.backend} backend")
     path.write_text("# Class visualizations: do other networks see them too?\n\n"
-                    f"Made by `bench/class_quality.py` ({config}; torch {torch.__version__}, one CPU thread on "
+                    f"Made by `bench/class_quality.py` ({config}; torch {torch.__version__} on one CPU thread"
+                    f"{', ONNX Runtime on its default threads' if settings.backend == 'onnx' else ''}, on "
                     f"{platform.machine()}). The maker's own top-1 and the rank of the class under networks that "
                     "did not make the picture, all on the saved 8-bit picture. CPU s is the process's CPU time for "
                     "one picture (wall time runs longer when the machine is shared).\n\n"
@@ -114,6 +115,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=VisualizeSettings.steps)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--views", type=int, default=VisualizeSettings.views)
+    parser.add_argument("--backend", default=VisualizeSettings.backend, choices=("auto", "torch", "onnx"),
+                        help="what paints: torch, or ONNX Runtime on an installed graph (the judges use torch)")
     parser.add_argument("--tag", default="", help="suffix for the output file names, to keep several runs")
     parser.add_argument("--judges", default="mobilenet,efficientnet-lite2",
                         help="networks that rate the pictures: mobilenet and/or registry model names")
@@ -122,7 +125,8 @@ def main() -> None:
     torch.set_num_threads(1)
     classes = args.classes.split(",") if args.classes else list(CLASSES)
     judges = args.judges.split(",")
-    settings = VisualizeSettings(model=args.model, steps=args.steps, seed=args.seed, views=args.views)
+    settings = VisualizeSettings(model=args.model, steps=args.steps, seed=args.seed, views=args.views,
+                                 backend=args.backend)
     started = time.perf_counter()
     rows = run(settings, classes, judges, args.out)
     (args.out / "results").mkdir(parents=True, exist_ok=True)

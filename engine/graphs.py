@@ -15,7 +15,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -168,6 +168,41 @@ def value_graph(path: str) -> str:
     return str(target)
 
 
+def logits_graph(path: str) -> Optional[str]:
+    """The graph at ``path`` cut to its class scores, made once beside it; None without the ``onnx``
+    package to cut with. The scores are the mean logit over the batch that the ``logits.classes``
+    weights multiply: for the graph's one picture, the logits themselves (both exporters write the
+    class term this way). For reports of what the network sees in a picture."""
+    source = Path(path)
+    target = source.with_name(source.stem + ".logits.onnx")
+    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
+        return str(target)
+    try:
+        import onnx
+    except ImportError:
+        return None
+    from .onnx_grad import prune
+
+    model = onnx.load(path)
+    name = _logits_tensor(model.graph)
+    del model.graph.output[:]
+    model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    prune(model.graph)
+    with replacing(target) as temporary:
+        onnx.save(model, str(temporary))
+    return str(target)
+
+
+def _logits_tensor(graph: Any) -> str:
+    made_by = {out: node for node in graph.node for out in node.output}
+    for node in graph.node:
+        if node.op_type == "Mul" and "logits.classes" in node.input:
+            for name in node.input:
+                if name in made_by and made_by[name].op_type == "ReduceMean":
+                    return str(name)
+    raise DreamError("this graph has no logits term to read class scores from")
+
+
 KEEP_SPECIALIZED = 6  # cut-down graphs kept per graph, the most recently used
 
 
@@ -214,7 +249,8 @@ def _clear_specialized(source: Path) -> None:
     """Delete all but the ``KEEP_SPECIALIZED`` most recently used cut-down copies of ``source`` (and their
     value-only graphs)."""
     copies = [p for p in source.parent.glob(f"{source.stem}.*.onnx")
-              if not p.name.endswith(".value.onnx") and p.name.count(".") == source.name.count(".") + 1]
+              if not p.name.endswith((".value.onnx", ".logits.onnx"))
+              and p.name.count(".") == source.name.count(".") + 1]
     for old in sorted(copies, key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_SPECIALIZED:]:
         old.unlink(missing_ok=True)
         old.with_name(old.stem + ".value.onnx").unlink(missing_ok=True)

@@ -16,13 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
-from dreamlayer.engine.models import registry
 from dreamlayer.engine.models.digits import LABELS, PAINT_SIZE
-from dreamlayer.engine.models.network import DreamNet
-from dreamlayer.engine.visualize.api import VisualizeResult, build_objective, summarize
+from dreamlayer.engine.visualize.api import VisualizeResult, open_for, summarize
 from dreamlayer.engine.visualize.param import image_param
 from dreamlayer.engine.visualize.projection import projection
 from dreamlayer.engine.visualize.render import render
@@ -41,17 +38,18 @@ CELL = 96  # px per picture in the figure (pictures are painted at 32 px and enl
 MARGIN, CAPTION, LEFT = 8, 16, 92
 
 
-def imagine(net: DreamNet, label: str) -> VisualizeResult:
+def imagine(label: str) -> VisualizeResult:
     """The optimised picture of one digit, through the visualize render loop."""
     started = time.perf_counter()
-    settings = VisualizeSettings(model="digits", class_name=label, steps=STEPS, decorrelate=False, device="cpu")
-    objective = build_objective(settings, net)
-    paper = torch.full((1, 3, PAINT_SIZE, PAINT_SIZE), PAPER)
+    settings = VisualizeSettings(model="digits", class_name=label, steps=STEPS, decorrelate=False, device="cpu",
+                                 backend="torch")
+    backend = open_for(settings)
+    paper = np.full((3, PAINT_SIZE, PAINT_SIZE), PAPER)
     param = image_param(PAINT_SIZE, PAINT_SIZE, kind="fourier", decorrelate=False, sd=0.0)
     param.load_image(paper)
-    picture = render(net, objective, param, steps=STEPS, lr=settings.lr, transforms=TRANSFORMS,
-                     generator=torch.Generator().manual_seed(settings.seed))
-    return summarize(net, objective, settings, paper, picture, started)
+    picture = render(backend, param, steps=STEPS, lr=settings.lr, transforms=TRANSFORMS,
+                     rng=np.random.default_rng(settings.seed))
+    return summarize(backend, settings, paper, picture, started)
 
 
 def project(label: str) -> VisualizeResult:
@@ -86,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=OUT, help="where to write the figure")
     args = parser.parse_args(argv)
-    net = registry.load("digits", torch.device("cpu"))
-    rows = [("optimize", [imagine(net, label) for label in LABELS]),
+    rows = [("optimize", [imagine(label) for label in LABELS]),
             ("projection", [project(label) for label in LABELS])]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     draw(rows).save(args.out)

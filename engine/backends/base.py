@@ -1,7 +1,7 @@
 """What the dream loop asks of a network, whichever library runs it."""
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Optional, Protocol
 
 import numpy as np
 
@@ -20,12 +20,27 @@ class Backend(Protocol):
     objective: Objective  # as compiled: class names resolved
     layers: list[str]  # the layers the objective reads
 
+    @property
+    def labels(self) -> list[str]:
+        """Class names, in the logits' order; empty where the network as loaded has no logits."""
+        ...
+
+    @property
+    def input_size(self) -> int:
+        """The picture size (px) the network was trained at: a visualization's default size."""
+        ...
+
     def gradient(self, tile: np.ndarray) -> tuple[np.ndarray, float]:
         """d objective / d tile (same shape, float32) and the objective."""
         ...
 
     def value(self, tile: np.ndarray) -> float:
         """The objective alone: forward only, for before/after figures."""
+        ...
+
+    def logits(self, tile: np.ndarray) -> Optional[np.ndarray]:
+        """The class scores before the softmax (one per label), or None where the network as loaded
+        has no logits (a graph exported up to an earlier layer): for reports of what it sees."""
         ...
 
     def peak_gpu_bytes(self) -> int:

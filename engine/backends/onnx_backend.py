@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -25,6 +25,7 @@ CPU = "CPUExecutionProvider"
 PREFERRED = ("TensorrtExecutionProvider", "CUDAExecutionProvider", "ROCMExecutionProvider",
              "MIGraphXExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider",
              "OpenVINOExecutionProvider", CPU)
+INPUT_SIZE = 224  # a graph's metadata does not say; ImageNet classifiers are mostly trained at this size
 UNSUPPORTED = (spec.Neuron, spec.Guide)  # neither is a weight on a whole-layer mean, which is all the graph has
 
 
@@ -164,14 +165,24 @@ class OnnxBackend:
         # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
         self.device = "onnx:" + ",".join(self.session.get_providers())
 
+    @property
+    def labels(self) -> list[str]:
+        return self.graph.labels
+
+    @property
+    def input_size(self) -> int:
+        return INPUT_SIZE
+
     @classmethod
     def prepare(cls, graph: graphs.Graph) -> None:
         """Cut the graph down for its default layer (its deepest, where it ends before that) and make
-        that copy's value-only graph, as a graph is installed: the first dreams of most users then need
-        no ``onnx`` package."""
+        that copy's value-only graph, and the class scores' graph, as a graph is installed: the first
+        dreams of most users then need no ``onnx`` package."""
         layer = graph.default_layer if graph.layer(graph.default_layer) else graph.deepest  # a graph cut short
         weights = feeds(requested(DreamSettings(model=graph.model), layer), graph)[0]
         graphs.value_graph(graphs.specialized(graph.path, weights))
+        if graph.layer(graphs.LOGITS) is not None:
+            graphs.logits_graph(graph.path)  # for visualize's reports of what the network sees
 
     @classmethod
     def open(cls, settings: DreamSettings) -> "OnnxBackend":
@@ -193,6 +204,16 @@ class OnnxBackend:
     def value(self, tile: np.ndarray) -> float:
         (value,) = self._run(session(graphs.value_graph(self.path), self.providers), tile, ["value"])
         return float(value) + self.constant
+
+    def logits(self, tile: np.ndarray) -> Optional[np.ndarray]:
+        if self.graph.layer(graphs.LOGITS) is None:
+            return None
+        path = graphs.logits_graph(self.graph.path)  # the whole graph's: a cut-down one may have lost them
+        if path is None:
+            return None
+        run = session(path, self.providers)
+        (scores,) = self._run(run, tile, [run.get_outputs()[0].name])
+        return np.asarray(scores, np.float32).reshape(-1)
 
     def peak_gpu_bytes(self) -> int:
         return 0

@@ -1,6 +1,8 @@
 """The torch backend: the registry's networks, every objective, on the CPU or a GPU."""
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import torch
 
@@ -9,7 +11,7 @@ from dreamlayer.settings import DreamSettings
 
 from ..devices import resolve_device
 from ..models import registry
-from ..models.network import DreamNet
+from ..models.network import LOGITS, DreamNet
 from ..objectives import Scorer, build_objective
 
 
@@ -25,6 +27,14 @@ class TorchBackend:
         self.device = str(net.device)
         self.objective: Objective = scorer.objective
         self.layers = sorted(scorer.layers)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.net.spec.labels()
+
+    @property
+    def input_size(self) -> int:
+        return self.net.spec.input_size
 
     @classmethod
     def open(cls, settings: DreamSettings) -> "TorchBackend":
@@ -43,6 +53,11 @@ class TorchBackend:
     def value(self, tile: np.ndarray) -> float:
         with torch.no_grad():
             return float(self._score(torch.from_numpy(tile).to(self.net.device)))
+
+    def logits(self, tile: np.ndarray) -> Optional[np.ndarray]:
+        with torch.no_grad():
+            scores = self.net.activations(torch.from_numpy(tile).to(self.net.device), {LOGITS})[LOGITS]
+        return scores[0].float().cpu().numpy()
 
     def peak_gpu_bytes(self) -> int:
         device = self.net.device

@@ -15,6 +15,8 @@ from ..files import publish
 from ..visualize import AtlasSettings, atlas
 from .paint import Painted, paint_channels
 
+CHUNK = 8  # channels per worker task: the worker paints them one after another, with one network loaded
+
 if TYPE_CHECKING:
     from distributed import Client
 
@@ -62,7 +64,7 @@ def paint(client: Client, model: str, layers: list[Layer], chosen: dict[str, lis
                 missing.append(index)
             else:
                 layer.painted.append(Channel(index, picture, classes))
-        todo += [(layer, missing[i:i + atlas.BATCH]) for i in range(0, len(missing), atlas.BATCH)]
+        todo += [(layer, missing[i:i + CHUNK]) for i in range(0, len(missing), CHUNK)]
     tally = Tally(sum(len(chunk) for _, chunk in todo))
     if todo:
         cached = sum(len(c) for c in chosen.values()) - tally.total

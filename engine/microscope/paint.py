@@ -23,20 +23,20 @@ def paint_channels(model: str, layer: str, channels: list[int], settings: dict[s
     import numpy as np
     from PIL import Image
 
-    from ..devices import resolve_device
-    from ..models import registry
-    from ..tensors import to_tensor
+    from dreamlayer.settings import DreamSettings
+
+    from ..backends.torch_backend import TorchBackend
     from ..visualize import AtlasSettings, atlas
     from ..visualize.api import class_scores
 
     prepare(threads, model, weights)
     chosen = AtlasSettings(**{**settings, "transforms": tuple(settings["transforms"])})
     paths = atlas.channel_pictures(model, layer, channels, chosen, device)
-    net = registry.load(model, resolve_device(device))
+    backend = TorchBackend.open(DreamSettings(model=model, device=device, layers=[layer]))
     painted = []
     for channel, path in zip(channels, paths):
         with Image.open(path) as image:
             pixels = np.asarray(image.convert("RGB"), dtype=np.float32) / 255
-        _, top = class_scores(net, to_tensor(pixels), [])
+        _, top = class_scores(backend, pixels.transpose(2, 0, 1), [])
         painted.append(Painted(channel, path.read_bytes(), [(s.label, s.probability) for s in top[:TOP]]))
     return painted

@@ -1,7 +1,7 @@
 """Feature visualization: pictures painted from scratch of what a class, channel or layer looks for.
 
 The names load on first use: the command line builds its parser from this package's settings
-without importing torch, which the painting itself needs.
+without loading a network library; the painting loads torch only on the torch backend.
 """
 import importlib
 from typing import TYPE_CHECKING

@@ -1,4 +1,7 @@
-"""Feature visualization from scratch: settings in, a picture of what the network looks for out."""
+"""Feature visualization from scratch: settings in, a picture of what the network looks for out.
+
+The painting runs on either backend (torch or ONNX Runtime), as dreams do; nothing here imports torch.
+"""
 from __future__ import annotations
 
 import importlib
@@ -8,19 +11,17 @@ from pathlib import Path
 from typing import Callable, Optional, Union
 
 import numpy as np
-import torch
 
-from dreamlayer.objective import class_logit
+from dreamlayer import classes
+from dreamlayer import objective as spec
+from dreamlayer.settings import DreamSettings
 
-from ..backends.torch_backend import TorchBackend
-from ..devices import resolve_device
+from ..backends import Backend, open_backend, torch_installed
 from ..deepdream import evaluate
 from ..errors import DreamError
-from ..models import registry
-from ..models.network import LOGITS, DreamNet
-from ..objectives import Scorer, compile_objective, load_guide
+from ..imageio import read_image
+from ..octaves import resize
 from ..parse import parse
-from ..tensors import read_fitted, to_numpy
 from ..tiling import auto_tile
 from . import regularizers
 from .param import image_param
@@ -53,6 +54,7 @@ class VisualizeResult:
     targets: list[ClassScore] = field(default_factory=list)  # the classes the objective asked for
     top5: list[ClassScore] = field(default_factory=list)  # what the network now thinks it sees
     settings: dict = field(default_factory=dict)  # the VisualizeSettings, to repeat the run
+    backend: str = "torch"  # which library computed the gradients
 
     def report(self) -> dict:
         """The JSON-able summary written by --report."""
@@ -99,20 +101,24 @@ def check_settings(settings: VisualizeSettings) -> None:
         raise DreamError(f"unknown parametrization {settings.param!r}: use {' or '.join(PARAMETRIZATIONS)}")
 
 
-def build_objective(settings: VisualizeSettings, net: DreamNet) -> Scorer:
-    """The compiled objective: the class shortcut or the expression, in the dream's language."""
-    objective = class_logit(str(settings.class_name)) if settings.class_name else parse(settings.objective or "")
-    return compile_objective(objective, net, load_guide)
+def open_for(settings: VisualizeSettings) -> Backend:
+    """The settings' backend, ready to score their objective (the class shortcut or the expression)."""
+    objective = spec.class_logit(str(settings.class_name)).text() if settings.class_name else settings.objective
+    return open_backend(DreamSettings(model=settings.model, objective=objective, device=settings.device,
+                                      backend=settings.backend, providers=list(settings.providers)))
 
 
-def start_image(start: str, size: int) -> Optional[torch.Tensor]:
-    """A start picture (1 x 3 x H x W, longer side ``size``), or None for grey/noise."""
+def start_image(start: str, size: int) -> Optional[np.ndarray]:
+    """A start picture (3 x H x W float32 in [0, 1], longer side ``size``), or None for grey/noise."""
     if start in STARTS:
         return None
     path = Path(start)
     if not path.exists():
         raise DreamError(f"--from must be grey, noise or a picture; {start} is none of these")
-    return read_fitted(path, size, enlarge=True, smallest=8)
+    picture = np.ascontiguousarray(read_image(path).rgb.transpose(2, 0, 1), dtype=np.float32)
+    height, width = picture.shape[1:]
+    factor = size / max(height, width)
+    return resize(picture, (max(8, round(height * factor)), max(8, round(width * factor))))
 
 
 def penalties(settings: VisualizeSettings) -> list[regularizers.Penalty]:
@@ -121,13 +127,21 @@ def penalties(settings: VisualizeSettings) -> list[regularizers.Penalty]:
     return [make(weight) for weight, make in chosen if weight > 0]
 
 
-def class_scores(net: DreamNet, image: torch.Tensor, targets: list[int]) -> tuple[list[ClassScore], list[ClassScore]]:
-    """Softmax probability and rank of ``targets`` on ``image``, and the network's top 5."""
-    with torch.no_grad():
-        logits = net.activations(image.to(net.device), {LOGITS})[LOGITS][0]
-    probs = logits.float().softmax(0)
-    order = probs.argsort(descending=True).tolist()
-    labels = net.spec.labels()
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits.astype(np.float64) - logits.max())
+    return exp / exp.sum()
+
+
+def class_scores(backend: Backend, picture: np.ndarray,
+                 targets: list[int]) -> tuple[list[ClassScore], list[ClassScore]]:
+    """Softmax probability and rank of ``targets`` on ``picture`` (3 x H x W), and the network's top 5;
+    nothing where the network as loaded has no logits."""
+    logits = backend.logits(np.ascontiguousarray(picture[None], dtype=np.float32))
+    if logits is None:
+        return [], []
+    probs = _softmax(logits)
+    labels = backend.labels
+    order = [int(i) for i in np.argsort(-probs, kind="stable")]
 
     def score(index: int) -> ClassScore:
         return ClassScore(index, labels[index], float(probs[index]), order.index(index) + 1)
@@ -135,44 +149,55 @@ def class_scores(net: DreamNet, image: torch.Tensor, targets: list[int]) -> tupl
     return [score(i) for i in targets], [score(i) for i in order[:5]]
 
 
-def summarize(net: DreamNet, objective: Scorer, settings: VisualizeSettings, before: torch.Tensor,
-              after: torch.Tensor, started: float) -> VisualizeResult:
-    """The result of a method: figures on the start and finished pictures (1 x 3 x H x W in [0, 1])."""
-    targets, top5 = class_scores(net, after, list(objective.classes))
-    height, width = after.shape[-2:]
-    backend = TorchBackend(net, objective)
+def _requested(settings: VisualizeSettings) -> spec.Objective:
+    """The objective as asked for: the class shortcut or the expression."""
+    return spec.class_logit(str(settings.class_name)) if settings.class_name else parse(settings.objective or "")
 
-    def value(picture: torch.Tensor) -> float:
-        return evaluate(backend, picture.detach().float().cpu().contiguous().numpy(), auto_tile(None))
+
+def _targets(settings: VisualizeSettings, backend: Backend) -> list[int]:
+    """The classes the objective raises, as indices: found from the words asked for, since a
+    resolved objective names classes by label and some labels repeat (ImageNet has two cranes)."""
+    if not backend.labels:
+        return []
+    return [classes.find_class(term.label, backend.labels) for weight, term in _requested(settings).terms()
+            if isinstance(term, spec.ClassLogit) and weight > 0]
+
+
+def summarize(backend: Backend, settings: VisualizeSettings, before: np.ndarray, after: np.ndarray,
+              started: float) -> VisualizeResult:
+    """The result of a method: figures on the start and finished pictures (3 x H x W in [0, 1])."""
+    targets, top5 = class_scores(backend, after, _targets(settings, backend))
+    height, width = after.shape[-2:]
+
+    def value(picture: np.ndarray) -> float:
+        return evaluate(backend, np.ascontiguousarray(picture[None], dtype=np.float32), auto_tile(None))
 
     return VisualizeResult(
-        image=to_numpy(after), objective=objective.name,
+        image=np.ascontiguousarray(after.transpose(1, 2, 0), dtype=np.float32), objective=backend.objective.text(),
         objective_before=value(before), objective_after=value(after),
         seconds=time.perf_counter() - started,
-        steps=settings.steps, model=settings.model, method=settings.method, device=str(net.device),
-        width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings))
+        steps=settings.steps, model=settings.model, method=settings.method, device=backend.device,
+        width=int(width), height=int(height), targets=targets, top5=top5, settings=asdict(settings),
+        backend=backend.name)
 
 
 def optimize(settings: VisualizeSettings, progress: Optional[ProgressCallback] = None) -> VisualizeResult:
     """Adam on a (Fourier, decorrelated) parametrization under random transforms: the default method."""
     started = time.perf_counter()
-    net = registry.load(settings.model, resolve_device(settings.device))
-    objective = build_objective(settings, net)
-    size = settings.size or net.spec.input_size
+    backend = open_for(settings)
+    size = settings.size or backend.input_size
     picture = start_image(settings.start, size)
     height, width = (size, size) if picture is None else picture.shape[-2:]
-    generator = torch.Generator().manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
     sd = 0.0 if settings.start == "grey" else 0.01
-    param = image_param(height, width, kind=settings.param, decorrelate=settings.decorrelate, sd=sd,
-                        generator=generator)
+    param = image_param(height, width, kind=settings.param, decorrelate=settings.decorrelate, sd=sd, rng=rng)
     if picture is not None:
         param.load_image(picture)
-    with torch.no_grad():
-        before = param().detach()
-    after = render(net, objective, param, steps=settings.steps, lr=settings.lr,
+    before = param.forward()
+    after = render(backend, param, steps=settings.steps, lr=settings.lr,
                    transforms=standard(max(height, width), settings.transforms),
-                   penalties=penalties(settings), views=settings.views, generator=generator, progress=progress)
-    return summarize(net, objective, settings, before, after, started)
+                   penalties=penalties(settings), views=settings.views, rng=rng, progress=progress)
+    return summarize(backend, settings, before, after, started)
 
 
 register_method("optimize", optimize)
@@ -182,5 +207,9 @@ register_method("projection", "dreamlayer.engine.visualize.projection:projection
 def visualize(settings: VisualizeSettings, progress: Optional[ProgressCallback] = None) -> VisualizeResult:
     """Paint what the network looks for. ``progress`` works as for dream(): False cancels."""
     check_settings(settings)
-    registry.get(settings.model)  # unknown model: a clear error; model modules may register methods here
+    if settings.backend != "onnx" and torch_installed():
+        from ..models import registry
+
+        if settings.model in registry.names():
+            registry.get(settings.model)  # model modules may register methods here
     return _method(settings.method)(settings, progress)

@@ -2,8 +2,8 @@
 
 Every picture is a PNG under ``cache_dir()/atlas/MODEL/LAYER/`` named by channel and a hash of
 the settings, so the dialog can show thumbnails later (``atlas_thumbnail``) without a network.
-Channels are painted in small batches; each has its own start noise, so a channel's picture
-does not depend on which channels it was painted with.
+Each channel is painted on its own, from its own start noise, on either backend (torch or ONNX
+Runtime): a channel's picture does not depend on which channels were asked for with it.
 """
 from __future__ import annotations
 
@@ -15,26 +15,22 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-import torch
 from PIL import Image
 
 from dreamlayer import objective
-
+from .. import catalogue
+from ..backends import Backend
 from ..cache import cache_dir
-from ..devices import resolve_device
 from ..errors import DreamError
 from ..files import replacing
-from ..models import registry
-from ..models.network import DreamNet
-from ..objectives import Scorer, compile_objective
 from .param import image_param
 from .render import render
 from .sheet import contact_sheet, to_pil
-from .settings import AtlasSettings
+from .api import open_for
+from .settings import AtlasSettings, VisualizeSettings
 from .transforms import standard
 
-VERSION = 1  # bump when the rendering changes, so stale cached pictures are not reused
-BATCH = 8  # channels painted together: fewer, larger forward passes
+VERSION = 2  # bump when the rendering changes, so stale cached pictures are not reused (2: the numpy loop)
 
 
 def _key(model: str, layer: str, channel: Optional[int], settings: AtlasSettings) -> str:
@@ -77,70 +73,61 @@ def parse_channels(text: str, count: int) -> list[int]:
     return list(dict.fromkeys(channels))
 
 
-def _each_channel(layer: str, channels: Sequence[int]) -> Scorer:
-    """Picture i of the batch excites ``channels[i]``; the pictures do not interact."""
-    chosen = torch.tensor(list(channels))
-
-    def score(acts: dict[str, torch.Tensor]) -> torch.Tensor:
-        a = acts[layer]
-        picked = a[torch.arange(len(chosen)), chosen.to(a.device)]
-        return picked.flatten(1).mean(1).sum()
-
-    terms = tuple((1.0, objective.channel(layer, c)) for c in channels)
-    return Scorer(objective.Sum.of(terms), frozenset({layer}), score)
-
-
-def _paint(net: DreamNet, scorer: Scorer, seeds: Sequence[int], settings: AtlasSettings) -> torch.Tensor:
+def _paint(backend: Backend, seed: int, settings: AtlasSettings) -> np.ndarray:
+    """One picture (3 x H x W) of ``backend``'s objective, from the start noise of ``seed``."""
     param = image_param(settings.size, settings.size, kind=settings.param, decorrelate=settings.decorrelate,
-                        batch=len(seeds), generator=[torch.Generator().manual_seed(s) for s in seeds])
-    return render(net, scorer, param, steps=settings.steps, lr=settings.lr,
-                  transforms=standard(settings.size, settings.transforms),
-                  generator=torch.Generator().manual_seed(settings.seed))
+                        rng=np.random.default_rng(seed))
+    return render(backend, param, steps=settings.steps, lr=settings.lr,
+                  transforms=standard(settings.size, settings.transforms), rng=np.random.default_rng(settings.seed))
 
 
-def _save(image: torch.Tensor, path: Path) -> None:
+def _save(image: np.ndarray, path: Path) -> None:
     """Write a 3 x H x W picture atomically, so a cancelled run never leaves half a file in the cache."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with replacing(path) as temporary:
-        to_pil(image.permute(1, 2, 0).cpu().numpy()).save(temporary, "PNG")
+        to_pil(image.transpose(1, 2, 0)).save(temporary, "PNG")
+
+
+def _backend(model: str, objective_text: str, device: str, backend: str, providers: Sequence[str]) -> Backend:
+    return open_for(VisualizeSettings(model=model, objective=objective_text, device=device, backend=backend,
+                                      providers=list(providers)))
 
 
 def channel_pictures(model: str, layer: str, channels: Sequence[int], settings: AtlasSettings = AtlasSettings(),
-                     device: str = "auto", progress: Optional[Callable[[int, int], None]] = None) -> list[Path]:
+                     device: str = "auto", progress: Optional[Callable[[int, int], None]] = None, *,
+                     backend: str = "auto", providers: Sequence[str] = ()) -> list[Path]:
     """Paths of the channels' pictures, painting (and caching) only those not painted before.
 
-    ``progress(done, total)`` is called after each batch of channels.
+    ``progress(done, total)`` is called after each channel painted.
     """
     paths = [cache_path(model, layer, c, settings) for c in channels]
     todo = [(c, p) for c, p in zip(channels, paths) if not p.is_file()]
     if todo:
-        net = registry.load(model, resolve_device(device))
-        net.check_layer(layer)
-        count = net.shape(layer).channels
-        bad = [c for c, _ in todo if not 0 <= c < count]
+        info = {i.name: i for i in catalogue.layer_infos(model)}.get(layer)
+        if info is None:
+            raise DreamError(f"model {model} has no layer {layer!r}; see `dreamlayer layers {model}`")
+        bad = [c for c, _ in todo if not 0 <= c < info.channels]
         if bad:
-            raise DreamError(f"channel {bad[0]} out of range: {layer} has channels 0..{count - 1}")
-        for start in range(0, len(todo), BATCH):
-            batch = todo[start:start + BATCH]
-            chans = [c for c, _ in batch]
-            images = _paint(net, _each_channel(layer, chans), [settings.seed * 100_003 + c for c in chans], settings)
-            for image, (_, path) in zip(images, batch):
-                _save(image, path)
+            raise DreamError(f"channel {bad[0]} out of range: {layer} has channels 0..{info.channels - 1}")
+        for done, (channel, path) in enumerate(todo, 1):
+            painter = _backend(model, objective.channel(layer, channel).text(), device, backend, providers)
+            _save(_paint(painter, settings.seed * 100_003 + channel, settings), path)
             if progress:
-                progress(min(start + BATCH, len(todo)), len(todo))
+                progress(done, len(todo))
     return paths
 
 
 def layer_pictures(model: str, settings: AtlasSettings = AtlasSettings(), device: str = "auto",
-                   progress: Optional[Callable[[int, int], None]] = None) -> list[tuple[str, Path]]:
+                   progress: Optional[Callable[[int, int], None]] = None, *, backend: str = "auto",
+                   providers: Sequence[str] = ()) -> list[tuple[str, Path]]:
     """(layer, picture) for every layer in network order: each amplified as a whole, from the same noise."""
-    layers = [info.name for info in registry.layer_infos(model)]
+    layers = [info.name for info in catalogue.layer_infos(model)]
     result = []
     for i, name in enumerate(layers):
         path = cache_path(model, name, None, settings)
         if not path.is_file():
-            net = registry.load(model, resolve_device(device))
-            _save(_paint(net, compile_objective(objective.layer(name), net), [settings.seed], settings)[0], path)
+            painter = _backend(model, objective.layer(name).text(), device, backend, providers)
+            _save(_paint(painter, settings.seed, settings), path)
         result.append((name, path))
         if progress:
             progress(i + 1, len(layers))
@@ -163,7 +150,7 @@ def atlas_sheet(model: str, layer: str, channels: Sequence[int], paths: Sequence
 def layers_sheet(model: str, pictures: Sequence[tuple[str, Path]], *, cell: int = 128,
                  columns: Optional[int] = None) -> Image.Image:
     """One picture per layer, low to high, labelled with the layer name and its usual content."""
-    hints = {info.name: info.hint for info in registry.layer_infos(model)}
+    hints = {info.name: info.hint for info in catalogue.layer_infos(model)}
     captions = [f"{name}\n{hints.get(name, '')}" for name, _ in pictures]
     return contact_sheet([_load(p) for _, p in pictures], captions, cell=cell,
                          columns=columns or min(6, len(pictures)), lines=2,

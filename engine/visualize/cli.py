@@ -1,4 +1,4 @@
-"""The `visualize` and `atlas` subcommands. Torch is imported only when a command runs."""
+"""The `visualize` and `atlas` subcommands. Torch is imported only when a command runs on it."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from dreamlayer.objective import GRAMMAR
 
-from ..cli import force_argument
+from ..cli import backend_arguments, force_argument
 from .settings import PARAMETRIZATIONS, STARTS, TRANSFORM_NAMES, AtlasSettings, VisualizeSettings
 
 _V = VisualizeSettings()
@@ -90,6 +90,7 @@ def _visualize_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.add_argument("--blur", type=float, default=_V.blur, metavar="W", help="blur penalty weight (default 0)")
     p.add_argument("--l2", type=float, default=_V.l2, metavar="W", help="pull towards grey, weight (default 0)")
     p.add_argument("--method", default=_V.method, help=f"how to paint (default {_V.method}; some models add others)")
+    backend_arguments(p)
     p.add_argument("--report", type=Path, metavar="FILE.json", help="write figures of the run as JSON")
     p.set_defaults(func=run_visualize)
 
@@ -104,7 +105,7 @@ def run_visualize(args: argparse.Namespace) -> int:
         model=args.model, objective=args.objective, class_name=args.class_name, start=args.start, size=args.size,
         steps=args.steps, lr=args.lr, seed=args.seed, param=args.param, decorrelate=args.decorrelate,
         transforms=args.transforms, views=args.views, tv=args.tv, blur=args.blur, l2=args.l2,
-        method=args.method, device=args.device)
+        method=args.method, device=args.device, backend=args.backend, providers=args.providers)
     _check_numbers(settings)
     start = Path(args.start) if args.start not in STARTS else None
     _check_output(args.output, list(FORMATS), [start], args.force, args.report)
@@ -130,6 +131,7 @@ def _atlas_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="channels as 0-63 or 0,3,8-11 (default 0-63, cut to the layer's channels)")
     p.add_argument("--columns", type=_positive, help="pictures per row (default: 8, or 6 with --layers)")
     atlas_arguments(p)
+    backend_arguments(p)
     p.set_defaults(func=run_atlas)
 
 
@@ -150,8 +152,8 @@ def atlas_settings(args: argparse.Namespace) -> AtlasSettings:
 def run_atlas(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from .. import catalogue
     from ..errors import DreamError
-    from ..models import registry
     from . import atlas
 
     if bool(args.layers) == bool(args.layer):
@@ -164,15 +166,17 @@ def run_atlas(args: argparse.Namespace) -> int:
             bar.update(done - bar.n)
 
         if args.layers:
-            pictures = atlas.layer_pictures(args.model, settings, args.device, progress)
+            pictures = atlas.layer_pictures(args.model, settings, args.device, progress, backend=args.backend,
+                                            providers=args.providers)
             sheet = atlas.layers_sheet(args.model, pictures, columns=args.columns)
         else:
-            info = {i.name: i for i in registry.layer_infos(args.model)}.get(args.layer)
+            info = {i.name: i for i in catalogue.layer_infos(args.model)}.get(args.layer)
             if info is None:
                 raise DreamError(f"model {args.model} has no layer {args.layer!r}; "
                                  f"see `dreamlayer layers {args.model}`")
             channels = atlas.parse_channels(_cut(args.channels, info.channels), info.channels)
-            paths = atlas.channel_pictures(args.model, args.layer, channels, settings, args.device, progress)
+            paths = atlas.channel_pictures(args.model, args.layer, channels, settings, args.device, progress,
+                                           backend=args.backend, providers=args.providers)
             sheet = atlas.atlas_sheet(args.model, args.layer, channels, paths, columns=args.columns)
     atlas.write_sheet(sheet, args.output)
     print(f"{args.output}: {sheet.width}x{sheet.height}; pictures cached in {atlas.atlas_dir(args.model)}")

@@ -21,12 +21,11 @@ from torch import nn
 
 from dreamlayer.objective import Channel, ClassLogit
 
-from ..devices import resolve_device
+from ..backends.torch_backend import TorchBackend
 from ..errors import DreamError
-from ..models import registry
 from ..models.network import LOGITS, DreamNet
 from ..objectives import Scorer
-from .api import VisualizeResult, build_objective, summarize
+from .api import VisualizeResult, open_for, summarize
 from .render import ProgressCallback
 from .settings import VisualizeSettings
 
@@ -146,11 +145,11 @@ def _target(objective: Scorer, net: DreamNet) -> tuple[str, int]:
 def projection(settings: VisualizeSettings, progress: Optional[ProgressCallback] = None) -> VisualizeResult:
     """The 'projection' visualize method: no steps, so ``progress`` is not called."""
     started = time.perf_counter()
-    net = registry.load(settings.model, resolve_device(settings.device))
-    objective = build_objective(settings, net)
-    layer, unit = _target(objective, net)
+    backend = open_for(replace(settings, backend="torch"))
+    assert isinstance(backend, TorchBackend)
+    net = backend.net
+    layer, unit = _target(backend.scorer, net)
     size = settings.size or net.spec.input_size
     picture = project(net, layer, unit, size)
-    blank = torch.ones(1, 3, size, size, device=net.device)
-    after = torch.from_numpy(picture).permute(2, 0, 1)[None].to(net.device)
-    return summarize(net, objective, replace(settings, steps=0), blank, after, started)
+    blank = np.ones((3, size, size), np.float32)
+    return summarize(backend, replace(settings, steps=0), blank, picture.transpose(2, 0, 1), started)

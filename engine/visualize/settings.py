@@ -2,10 +2,10 @@
 command line and the dialog can read them without loading torch)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
-from dreamlayer.settings import DEFAULT_MODEL, settings_problems
+from dreamlayer.settings import BACKENDS, DEFAULT_MODEL, settings_problems
 
 TRANSFORM_NAMES = ("pad", "jitter", "scale", "rotate")
 PARAMETRIZATIONS = ("fourier", "pixel")
@@ -47,10 +47,15 @@ class VisualizeSettings:
     l2: float = 0.0  # weight of the pull towards grey
     method: str = "optimize"
     device: str = "auto"
+    backend: str = "auto"  # what computes the network's gradient: "torch", "onnx" (ONNX Runtime) or "auto"
+    providers: list[str] = field(default_factory=list)  # ONNX Runtime execution providers; empty: the best found
 
     def problems(self) -> list[str]:
-        """One line per number out of :data:`LIMITS`, of the wrong type or not finite."""
-        return settings_problems(self, LIMITS, ("model", "device"), LABELS)
+        """One line per number out of :data:`LIMITS`, of the wrong type or not finite, or an unknown backend."""
+        found = settings_problems(self, LIMITS, ("model", "device"), LABELS)
+        if self.backend not in BACKENDS:
+            found.append(f"backend must be one of {', '.join(BACKENDS)}, not {self.backend!r}")
+        return found
 
 
 @dataclass(frozen=True)
