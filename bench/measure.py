@@ -90,7 +90,8 @@ def run_dreamlayer(case: Case, ablation: Optional[str] = None) -> dict[str, Any]
     figures = {"seconds": seconds, "cpu_seconds": _cpu() - cpu, "peak_rss_bytes": _rss(),
                "loaded_rss_bytes": rss_loaded, "peak_gpu_bytes": result.peak_gpu_bytes,
                "objective_before": result.objective_before, "objective_after": result.objective_after,
-               "device": str(device), "threads": torch.get_num_threads(), "omp_wait_policy": policy}
+               "device": str(device), "backend": result.backend, "threads": torch.get_num_threads(),
+               "omp_wait_policy": policy}
     figures.update(_work(case, settings, net, tiled=True, region=result.region))
     return figures
 
