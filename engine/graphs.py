@@ -15,7 +15,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 
@@ -139,42 +139,11 @@ def describe(path: Path, name: Optional[str] = None) -> Graph:
                  labels=labels, hints=hints)
 
 
-def value_graph(path: str) -> str:
-    """The graph at ``path`` without its backward (the ``value`` output alone), made once beside it.
-
-    ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
-    taken from the gradient graph would cost a whole step per tile; without the backward they cost a
-    forward. Made when a graph is installed, and on first use for graphs installed before, so a
-    dream does not import the ``onnx`` package (0.85 s, most of it ``ml_dtypes``). Without that
-    package the gradient graph itself serves.
-    """
+def _beside(path: str, suffix: str, outputs: Callable[[Any], list[Any]]) -> Optional[str]:
+    """A copy of the graph at ``path`` keeping only ``outputs(model)`` and what computes them, made once
+    beside it as ``STEM.SUFFIX.onnx`` (again when the graph is newer); None without the ``onnx`` package."""
     source = Path(path)
-    target = source.with_name(source.stem + ".value.onnx")
-    if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
-        return str(target)
-    try:
-        import onnx
-    except ImportError:
-        return path
-    from .onnx_grad import prune
-
-    model = onnx.load(path)
-    kept = [o for o in model.graph.output if o.name == "value"]
-    del model.graph.output[:]
-    model.graph.output.extend(kept)
-    prune(model.graph)
-    with replacing(target) as temporary:
-        onnx.save(model, str(temporary))
-    return str(target)
-
-
-def logits_graph(path: str) -> Optional[str]:
-    """The graph at ``path`` cut to its class scores, made once beside it; None without the ``onnx``
-    package to cut with. The scores are the mean logit over the batch that the ``logits.classes``
-    weights multiply: for the graph's one picture, the logits themselves (both exporters write the
-    class term this way). For reports of what the network sees in a picture."""
-    source = Path(path)
-    target = source.with_name(source.stem + ".logits.onnx")
+    target = source.with_name(f"{source.stem}.{suffix}.onnx")
     if target.is_file() and target.stat().st_mtime >= source.stat().st_mtime:
         return str(target)
     try:
@@ -184,13 +153,38 @@ def logits_graph(path: str) -> Optional[str]:
     from .onnx_grad import prune
 
     model = onnx.load(path)
-    name = _logits_tensor(model.graph)
+    kept = outputs(model)
     del model.graph.output[:]
-    model.graph.output.append(onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
+    model.graph.output.extend(kept)
     prune(model.graph)
     with replacing(target) as temporary:
         onnx.save(model, str(temporary))
     return str(target)
+
+
+def value_graph(path: str) -> str:
+    """The graph at ``path`` without its backward (the ``value`` output alone), made once beside it.
+
+    ONNX Runtime runs every node of a graph whatever outputs are asked for, so before/after figures
+    taken from the gradient graph would cost a whole step per tile; without the backward they cost a
+    forward. Made when a graph is installed, and on first use for graphs installed before, so a
+    dream does not import the ``onnx`` package (0.85 s, most of it ``ml_dtypes``). Without that
+    package the gradient graph itself serves.
+    """
+    return _beside(path, "value", lambda model: [o for o in model.graph.output if o.name == "value"]) or path
+
+
+def logits_graph(path: str) -> Optional[str]:
+    """The graph at ``path`` cut to its class scores, made once beside it; None without the ``onnx``
+    package to cut with. The scores are the mean logit over the batch that the ``logits.classes``
+    weights multiply: for the graph's one picture, the logits themselves (both exporters write the
+    class term this way). For reports of what the network sees in a picture."""
+    def scores(model: Any) -> list[Any]:
+        import onnx
+
+        return [onnx.helper.make_tensor_value_info(_logits_tensor(model.graph), onnx.TensorProto.FLOAT, None)]
+
+    return _beside(path, "logits", scores)
 
 
 def _logits_tensor(graph: Any) -> str:
