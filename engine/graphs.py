@@ -210,7 +210,8 @@ def specialized(path: str, weights: dict[str, np.ndarray]) -> str:
     if not zero:
         return path
     key = hashlib.sha256("|".join(kept).encode()).hexdigest()[:12]
-    target, whole = source.with_name(f"{source.stem}.{key}.onnx"), source.with_name(f"{source.stem}.{key}.whole")
+    target = source.with_name(f"{source.stem}.cut-{key}.onnx")
+    whole = target.with_suffix(".whole")
     fresh = source.stat().st_mtime
     if target.is_file() and target.stat().st_mtime >= fresh:
         for used in (target, target.with_name(target.stem + ".value.onnx")):  # the value graph stays the newer
@@ -242,9 +243,8 @@ def specialized(path: str, weights: dict[str, np.ndarray]) -> str:
 def _clear_specialized(source: Path) -> None:
     """Delete all but the ``KEEP_SPECIALIZED`` most recently used cut-down copies of ``source`` (and their
     value-only graphs)."""
-    copies = [p for p in source.parent.glob(f"{source.stem}.*.onnx")
-              if not p.name.endswith((".value.onnx", ".logits.onnx"))
-              and p.name.count(".") == source.name.count(".") + 1]
+    # "cut-" marks them: another installed graph may be named like one ("resnet50@layer3.3" beside "@layer3")
+    copies = [p for p in source.parent.glob(f"{source.stem}.cut-*.onnx") if not p.name.endswith(".value.onnx")]
     for old in sorted(copies, key=lambda p: p.stat().st_mtime, reverse=True)[KEEP_SPECIALIZED:]:
         old.unlink(missing_ok=True)
         old.with_name(old.stem + ".value.onnx").unlink(missing_ok=True)

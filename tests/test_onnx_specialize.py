@@ -87,6 +87,8 @@ def test_only_the_most_recently_used_copies_are_kept(tmp_path: Path, monkeypatch
     graphs.value_graph(str(older))
     stamp = older.stat().st_mtime - 10
     os.utime(older, (stamp, stamp))
+    deeper = tmp_path / "m@x.3.onnx"  # another installed graph, named like a copy of m@x ("@layer3.3" by "@layer3")
+    onnx.save(_two_terms(), str(deeper))
     newer = Path(graphs.specialized(str(path), _weights(0.0, 1.0)))
     assert newer.is_file() and not older.exists() and not older.with_name(older.stem + ".value.onnx").exists()
-    assert path.is_file()
+    assert path.is_file() and deeper.is_file()
