@@ -1,9 +1,10 @@
 """A loaded network that returns the activations of named layers, computing no deeper than needed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AbstractSet, Callable
+from typing import AbstractSet
 
 import torch
 from torch import nn
@@ -16,6 +17,15 @@ LOGITS = "logits"  # pseudo-layer: the classifier output, needs the whole networ
 
 class _Enough(Exception):
     """Raised from a forward hook once every wanted layer is captured: later layers are skipped."""
+
+
+@dataclass
+class _Capture:
+    """What one forward wants from the hooks, and what they caught."""
+
+    wanted: set[str]
+    stop_early: bool
+    caught: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,12 @@ class DreamNet:
         modules = dict(self.net.named_modules())
         self._modules = {layer.name: modules[layer.module] for layer in spec.layers}
         self._shapes: dict[str, LayerShape] = {}
+        # Forwards run in several threads at once (tiles in parallel), so each hook reads its own
+        # thread's capture; hooks stay installed, since adding one while another thread's forward
+        # walks the module's hooks would break that walk.
+        self._capture = threading.local()
+        self._hooked: set[str] = set()
+        self._hook_lock = threading.Lock()
 
     @property
     def layer_names(self) -> list[str]:
@@ -63,34 +79,38 @@ class DreamNet:
             raise DreamError(f"model {self.spec.name} has no layer {name!r}; choose one of: "
                              f"{', '.join(self.layer_names)} (or {LOGITS})")
 
+    def _hook(self, name: str) -> None:
+        def hook(_module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+            capture = getattr(self._capture, "current", None)
+            if capture is None or name not in capture.wanted:
+                return
+            capture.caught[name] = output
+            if capture.stop_early and capture.wanted <= capture.caught.keys():
+                raise _Enough
+
+        with self._hook_lock:
+            if name not in self._hooked:
+                self._modules[name].register_forward_hook(hook)
+                self._hooked.add(name)
+
     def activations(self, image: torch.Tensor, layers: AbstractSet[str]) -> dict[str, torch.Tensor]:
-        """Activations for ``layers`` given an RGB batch in [0, 1]; the forward stops at the deepest one."""
+        """Activations for ``layers`` given an RGB batch in [0, 1]; the forward stops at the deepest one.
+        Safe to call from several threads at once."""
         for name in layers:
             self.check_layer(name)
-        captured: dict[str, torch.Tensor] = {}
-        wanted = set(layers) - {LOGITS}
-        handles = []
-
-        def capture(name: str) -> Callable[[nn.Module, tuple[torch.Tensor, ...], torch.Tensor], None]:
-            def hook(_module: nn.Module, _inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
-                captured[name] = output
-                if LOGITS not in layers and wanted <= captured.keys():
-                    raise _Enough
-
-            return hook
-
-        for name in wanted:
-            handles.append(self._modules[name].register_forward_hook(capture(name)))
+        capture = _Capture(set(layers) - {LOGITS}, LOGITS not in layers)
+        for name in capture.wanted:
+            self._hook(name)
+        self._capture.current = capture
         try:
             output = self.net(self.spec.preprocess(image))
             if LOGITS in layers:
-                captured[LOGITS] = output
+                capture.caught[LOGITS] = output
         except _Enough:
             pass
         finally:
-            for handle in handles:
-                handle.remove()
-        return captured
+            self._capture.current = None
+        return capture.caught
 
     def shape(self, name: str) -> LayerShape:
         """Channels and output stride of a layer, measured once on a probe image."""
