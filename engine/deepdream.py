@@ -123,7 +123,7 @@ def evaluate(backend: Backend, image: np.ndarray, tile: int) -> float:
 
     Forward only: a third of what a step costs, which matters most for previews and big photos.
     """
-    return tiled_value(image, backend.value, tile)
+    return tiled_value(image, backend.value, tile, backend.lanes)
 
 
 def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarray] = None,
@@ -175,7 +175,7 @@ def _dream(image: np.ndarray, settings: DreamSettings, mask: Optional[np.ndarray
         octave_mask = None if mask_p is None else resize(mask_p, size)
         picture = octave_base + resize(detail, size)
         for _ in range(settings.steps):
-            grad, value = tiled_gradient(picture, backend.gradient, tile, shift=next(jitter))
+            grad, value = tiled_gradient(picture, backend.gradient, tile, shift=next(jitter), lanes=backend.lanes)
             # in place: at 12 MP every picture-sized array is 144 MB, and fewer of them keep a big
             # photo under 2 GiB
             grad *= settings.step_size / (_mean_abs(grad) + 1e-8)

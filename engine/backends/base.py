@@ -9,6 +9,7 @@ from dreamlayer import objective as spec
 from dreamlayer.objective import Objective, Sum
 from dreamlayer.settings import DreamSettings
 
+from ..lanes import Lanes
 from ..parse import parse
 
 
@@ -19,6 +20,7 @@ class Backend(Protocol):
     device: str  # where it runs, as reports show it: "cpu", "cuda:0", "onnx:CPUExecutionProvider"
     objective: Objective  # as compiled: class names resolved
     layers: list[str]  # the layers the objective reads
+    lanes: Optional[Lanes]  # computes tiles side by side (the CPU); None: one at a time (a GPU)
 
     @property
     def labels(self) -> list[str]:

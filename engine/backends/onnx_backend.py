@@ -18,6 +18,7 @@ from dreamlayer.settings import DreamSettings
 
 from .. import graphs
 from ..errors import DreamError
+from ..lanes import LANES, cpu_lanes, lane, usable_cores
 from .base import requested
 
 CPU = "CPUExecutionProvider"
@@ -60,22 +61,29 @@ def providers_for(settings: DreamSettings) -> list[str]:
     return chosen if CPU in chosen else chosen + [CPU]
 
 
-_sessions: dict[tuple[str, tuple[str, ...]], Any] = {}
+_sessions: dict[tuple[str, tuple[str, ...], int, int], Any] = {}
 _sessions_lock = threading.Lock()
 
 
-def session(path: str, providers: list[str]) -> Any:
+def session(path: str, providers: list[str], lanes: bool = False) -> Any:
     """An inference session, kept for the process: the engine process's later dreams start at once.
 
+    With ``lanes`` (``engine/lanes.py``) each lane has a session of its own with its share of the
+    cores. Four 384x512 tiles a step on 2 cores, in one run: one stream of tiles through a 2-thread
+    session 270 ms, both lanes through it 262, both through one 1-thread session 233; in another,
+    one 1-thread session for both lanes 279-308 ms, one each 259-264.
     A provider that fails to start (a driver missing, say) falls back to the CPU with one line on
     stderr, not an error: the dream still comes, slower.
     """
     ort = _ort()
-    key = (path, tuple(providers))
+    number = lane() if lanes else 0  # 0: the caller's own thread (a picture of one tile, visualize)
+    threads = max(1, usable_cores() // LANES) if number else 0  # 0: ONNX Runtime's choice, every core
+    key = (path, tuple(providers), number, threads)
     with _sessions_lock:
         if key not in _sessions:
             options = ort.SessionOptions()
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            options.intra_op_num_threads = threads
             # Idle threads sleep instead of spinning, as torch's do (runtime.configure): beside a
             # busy editor, spinning threads made each step twice as slow (302 against 623 ms per
             # 512x384 step on a loaded 2-core machine).
@@ -161,9 +169,9 @@ class OnnxBackend:
         self.layers = sorted(layers_read(self.objective))
         self.providers = providers
         self.path = graphs.specialized(graph.path, self.weights)  # without the terms weighed zero
-        self.session = session(self.path, providers)
+        self.lanes = cpu_lanes() if providers == [CPU] else None
         # every provider the session kept, in order: ONNX Runtime runs a node on the first that has it
-        self.device = "onnx:" + ",".join(self.session.get_providers())
+        self.device = "onnx:" + ",".join(self._session(self.path).get_providers())
 
     @property
     def labels(self) -> list[str]:
@@ -192,17 +200,21 @@ class OnnxBackend:
         refuse_unsupported(objective)
         return cls(graphs.choose(settings.model, layers_read(objective)), objective, providers_for(settings))
 
+    def _session(self, path: str) -> Any:
+        """This thread's session of ``path``."""
+        return session(path, self.providers, self.lanes is not None)
+
     def _run(self, run: Any, tile: np.ndarray, outputs: list[str]) -> list[np.ndarray]:
         """``outputs`` of session ``run``, fed the weight inputs it has (a cut-down graph has fewer)."""
         names = {i.name for i in run.get_inputs()}
         return run.run(outputs, {"image": tile, **{k: v for k, v in self.weights.items() if k in names}})
 
     def gradient(self, tile: np.ndarray) -> tuple[np.ndarray, float]:
-        value, grad = self._run(self.session, tile, ["value", "gradient"])
+        value, grad = self._run(self._session(self.path), tile, ["value", "gradient"])
         return grad, float(value) + self.constant
 
     def value(self, tile: np.ndarray) -> float:
-        (value,) = self._run(session(graphs.value_graph(self.path), self.providers), tile, ["value"])
+        (value,) = self._run(self._session(graphs.value_graph(self.path)), tile, ["value"])
         return float(value) + self.constant
 
     def logits(self, tile: np.ndarray) -> Optional[np.ndarray]:
@@ -211,7 +223,7 @@ class OnnxBackend:
         path = graphs.logits_graph(self.graph.path)  # the whole graph's: a cut-down one may have lost them
         if path is None:
             return None
-        run = session(path, self.providers)
+        run = self._session(path)
         (scores,) = self._run(run, tile, [run.get_outputs()[0].name])
         return np.asarray(scores, np.float32).reshape(-1)
 

@@ -10,6 +10,7 @@ from dreamlayer.objective import Objective
 from dreamlayer.settings import DreamSettings
 
 from ..devices import resolve_device
+from ..lanes import cpu_lanes
 from ..models import registry
 from ..models.network import LOGITS, DreamNet
 from ..objectives import Scorer, build_objective
@@ -27,6 +28,8 @@ class TorchBackend:
         self.device = str(net.device)
         self.objective: Objective = scorer.objective
         self.layers = sorted(scorer.layers)
+        # on a GPU one tile at a time: it is busy enough, and a second tile only takes its memory
+        self.lanes = cpu_lanes() if net.device.type == "cpu" else None
 
     @property
     def labels(self) -> list[str]:
