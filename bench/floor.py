@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import statistics
 import time
 import warnings
@@ -27,7 +28,8 @@ from torch import nn  # noqa: E402
 from torch.nn import functional as F  # noqa: E402
 
 from dreamlayer.engine.models import registry  # noqa: E402
-from dreamlayer.engine.objectives import compile_objective  # noqa: E402
+from dreamlayer.engine.models.network import DreamNet  # noqa: E402
+from dreamlayer.engine.objectives import Scorer, compile_objective  # noqa: E402
 from dreamlayer.objective import layer as layer_objective  # noqa: E402
 
 from . import baseline, machine  # noqa: E402
@@ -104,7 +106,35 @@ def measure(width: int, height: int, layer: str, repeats: int) -> dict:
                    objective_onnx=float(session.run(None, feed)[0]))
     figures["step_floor_ms"] = 2 * min(figures["engine_forward_ms"], figures["onnx_forward_ms"])
     figures["step_over_floor"] = figures["engine_step_ms"] / figures["step_floor_ms"]
+    figures.update(_in_lanes(width, height, net, objective, repeats))
     return figures
+
+
+def _in_lanes(width: int, height: int, net: DreamNet, objective: Scorer, repeats: int) -> dict:
+    """The same against the same floor where the dream computes tiles in lanes (``engine/lanes.py``):
+    four tiles of the lanes' size (half the area) at once, forward and step, per tile."""
+    from dreamlayer.engine.lanes import cpu_lanes
+
+    lanes = cpu_lanes()
+    if lanes is None:
+        return {}
+    scale = math.sqrt(lanes.count)
+    size = (round(height / scale), round(width / scale))
+    tiles = [torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(i)) for i in range(2 * lanes.count)]
+
+    def forward(tile: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return objective(net.activations(tile, objective.layers))
+
+    def step(tile: torch.Tensor) -> torch.Tensor:
+        part = tile.clone().requires_grad_(True)
+        objective(net.activations(part, objective.layers)).backward()
+        return part.grad
+
+    forward_ms = median_ms(lambda: list(lanes.map(forward, tiles)), repeats) / len(tiles)
+    step_ms = median_ms(lambda: list(lanes.map(step, tiles)), repeats) / len(tiles)
+    return {"lanes": lanes.count, "lanes_tile": [size[1], size[0]], "lanes_forward_ms_per_tile": forward_ms,
+            "lanes_step_ms_per_tile": step_ms, "lanes_step_over_floor": step_ms / (2 * forward_ms)}
 
 
 def readme_ratio(results: Path) -> Optional[dict]:
@@ -140,6 +170,11 @@ def main(argv: Optional[list[str]] = None) -> None:
           f"{figures['objective_onnx']:.4f})")
     print(f"  engine step {figures['engine_step_ms']:.1f} ms; floor 2 x {figures['step_floor_ms'] / 2:.1f} = "
           f"{figures['step_floor_ms']:.1f} ms; the step is {figures['step_over_floor']:.2f}x the floor")
+    if "lanes" in figures:
+        w, h = figures["lanes_tile"]
+        print(f"  in {figures['lanes']} lanes, {w}x{h} tiles: forward {figures['lanes_forward_ms_per_tile']:.1f} ms, "
+              f"step {figures['lanes_step_ms_per_tile']:.1f} ms a tile; the step is "
+              f"{figures['lanes_step_over_floor']:.2f}x the floor of two such forwards")
     newest = args.results or max((p for p in (ROOT / "bench" / "results").glob("2*.json")), default=None)
     readme = readme_ratio(newest) if newest else None
     if readme:
