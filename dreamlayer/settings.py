@@ -13,7 +13,8 @@ DEFAULT_MODEL = "efficientnet-lite0"
 # px: tiles hold at most DEFAULT_TILE**2 pixels. About 0.2 MP per tile was fastest on a 2-core
 # CPU with a 32 MB L3 (per step: 1024x768 as 4 tiles 215 ms, as 2 tiles 260 ms; 731x548 as 2
 # tiles 109 ms, as 4 tiles 126 ms; 522x391 as 1 tile 54 ms, as 2 tiles 66 ms), and it keeps a
-# 4000x3000 photo well under 2 GiB with the default model.
+# 4000x3000 photo well under 2 GiB with the default model. Two lanes (engine/lanes.py) share it:
+# two tiles of half that area at once.
 DEFAULT_TILE = 460
 # "auto": torch where it is installed (every objective), else ONNX Runtime on an imported graph.
 BACKENDS = ("auto", "torch", "onnx")
