@@ -119,6 +119,10 @@ def test_floor_runs_the_same_network_in_onnx_runtime(tmp_path):
     assert report["objective_onnx"] == pytest.approx(report["objective_engine"], rel=1e-4)
     assert report["step_floor_ms"] == 2 * min(report["engine_forward_ms"], report["onnx_forward_ms"])
     assert "the step is" in done.stdout
+    if os.cpu_count() and os.cpu_count() > 1:  # the lanes' figures: half the area, per tile
+        assert report["lanes_tile"] == [68, 45] and report["lanes_step_ms_per_tile"] > 0
+        assert report["lanes_step_over_floor"] == pytest.approx(
+            report["lanes_step_ms_per_tile"] / (2 * report["lanes_forward_ms_per_tile"]))
 
 
 def test_remote_trip_measures_the_same_picture_through_each_engine(capsys):
