@@ -87,8 +87,8 @@ def _roll() -> None:
 
     original = deepdream.tiled_gradient
 
-    def tiled_gradient(image, gradient, tile, shift=(0, 0)):
-        grad, value = original(np.roll(image, shift, (2, 3)), gradient, tile)
+    def tiled_gradient(image, gradient, tile, shift=(0, 0), lanes=None):
+        grad, value = original(np.roll(image, shift, (2, 3)), gradient, tile, lanes=lanes)
         return np.roll(grad, (-shift[0], -shift[1]), (2, 3)), value
 
     deepdream.tiled_gradient = tiled_gradient
@@ -102,6 +102,13 @@ def _no_truncation() -> None:
     DreamNet.activations = lambda self, image, layers: original(self, image, set(layers) | {LOGITS})
 
 
+def _one_stream() -> None:
+    """Tiles one at a time with the whole tile budget, as before lanes."""
+    from dreamlayer.engine import lanes
+
+    lanes.usable_cores = lambda: 1
+
+
 ABLATIONS: dict[str, Callable[[], None]] = {
     SPIN: lambda: None,
     "keep-freed-memory": _keep_nothing,
@@ -113,6 +120,7 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "forward-only-evaluation": _gradient_evaluation,
     "roll-free-tiles": _roll,
     "truncation": _no_truncation,
+    "lanes": _one_stream,
 }
 
 

@@ -135,3 +135,15 @@ def test_remote_trip_measures_the_same_picture_through_each_engine(capsys):
         assert figures[route]["raw_bytes"] == raw and figures[route]["dream_s"] > 0
     assert figures["serve"]["sent_bytes"] == figures["pipe"]["sent_bytes"] > raw  # raw blobs, plus a header
     assert figures["serve_deflated"]["sent_bytes"] < raw  # a photo's constant alpha deflates
+
+
+@pytest.mark.parametrize("ablation", sorted(__import__("bench.ablations").ablations.ABLATIONS))
+def test_every_ablation_still_reaches_the_engine_it_undoes(ablation: str):
+    """Each ablation patches engine internals: one that no longer fits them fails here, not in a long run."""
+    case = next(c for c in QUICK if c.name == "tiny-tiled")
+    job = json.dumps({"kind": "dreamlayer", "ablation": ablation, "case": case.to_dict()})
+    done = subprocess.run([sys.executable, "-m", "bench.measure", job], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert figures["objective_after"] > figures["objective_before"]
