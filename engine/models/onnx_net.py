@@ -13,6 +13,7 @@ work out shapes and padding; they run on the CPU, once per picture size and devi
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, Union
@@ -482,6 +483,7 @@ class OnnxNetwork(nn.Module):
         self._plan = [(index, [n for n in nodes[index].inputs if last_use.get(n) == step and n != output])
                       for step, index in enumerate(plan)]
         self._shapes: dict[tuple, dict[str, Tensor]] = {}
+        self._shapes_lock = threading.Lock()  # lanes (engine/lanes.py) run forwards in two threads at once
 
     @classmethod
     def load(cls, path: Path, input_name: str, output: str) -> "OnnxNetwork":
@@ -494,11 +496,12 @@ class OnnxNetwork(nn.Module):
 
     def _shape_values(self, x: Tensor) -> dict[str, Tensor]:
         key = (tuple(x.shape), str(x.device), x.dtype)
-        if key not in self._shapes:
-            while len(self._shapes) >= SHAPE_CACHE:
-                del self._shapes[next(iter(self._shapes))]
-            self._shapes[key] = {}
-        return self._shapes[key]
+        with self._shapes_lock:
+            if key not in self._shapes:
+                while len(self._shapes) >= SHAPE_CACHE:
+                    del self._shapes[next(iter(self._shapes))]
+                self._shapes[key] = {}
+            return self._shapes[key]
 
     def forward(self, x: Tensor) -> Tensor:
         shapes = self._shape_values(x)
