@@ -16,6 +16,7 @@ import math
 import statistics
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -80,20 +81,22 @@ def onnx_session(module: nn.Module, example: torch.Tensor):
     return onnxruntime.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
 
 
+def _forward(net: DreamNet, objective: Scorer, tile: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return objective(net.activations(tile, objective.layers))
+
+
+def _step(net: DreamNet, objective: Scorer, tile: torch.Tensor) -> torch.Tensor:
+    part = tile.clone().requires_grad_(True)
+    objective(net.activations(part, objective.layers)).backward()
+    return part.grad
+
+
 def measure(width: int, height: int, layer: str, repeats: int) -> dict:
     image = torch.rand(1, 3, height, width, generator=torch.Generator().manual_seed(0))
     net = registry.load(MODEL, torch.device("cpu"))
     objective = compile_objective(layer_objective(layer), net)
-
-    def forward() -> torch.Tensor:
-        with torch.no_grad():
-            return objective(net.activations(image, objective.layers))
-
-    def step() -> torch.Tensor:
-        part = image.clone().requires_grad_(True)
-        objective(net.activations(part, objective.layers)).backward()
-        return part.grad
-
+    forward, step = partial(_forward, net, objective, image), partial(_step, net, objective, image)
     figures = {"engine_forward_ms": median_ms(forward, repeats), "engine_step_ms": median_ms(step, repeats),
                "objective_engine": float(forward())}
 
@@ -121,16 +124,7 @@ def _in_lanes(width: int, height: int, net: DreamNet, objective: Scorer, repeats
     scale = math.sqrt(lanes.count)
     size = (round(height / scale), round(width / scale))
     tiles = [torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(i)) for i in range(2 * lanes.count)]
-
-    def forward(tile: torch.Tensor) -> torch.Tensor:
-        with torch.no_grad():
-            return objective(net.activations(tile, objective.layers))
-
-    def step(tile: torch.Tensor) -> torch.Tensor:
-        part = tile.clone().requires_grad_(True)
-        objective(net.activations(part, objective.layers)).backward()
-        return part.grad
-
+    forward, step = partial(_forward, net, objective), partial(_step, net, objective)
     forward_ms = median_ms(lambda: list(lanes.map(forward, tiles)), repeats) / len(tiles)
     step_ms = median_ms(lambda: list(lanes.map(step, tiles)), repeats) / len(tiles)
     return {"lanes": lanes.count, "lanes_tile": [size[1], size[0]], "lanes_forward_ms_per_tile": forward_ms,
