@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import random
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,8 +19,8 @@ import krita  # noqa: E402  (the stub)
 from dreamlayer.pixels import Image, Mask  # noqa: E402
 from dreamlayer.plugin.krita import adapter, apply, command  # noqa: E402
 from dreamlayer.plugin.krita.adapter import KritaAdapterError  # noqa: E402
-from dreamlayer.plugin.krita.apply import MASK_NAME  # noqa: E402
-from dreamlayer.plugin.krita.host import Application, Document, Layer  # noqa: E402
+from dreamlayer.plugin.krita.host import Application, ColorSpace, Document, Layer  # noqa: E402
+from dreamlayer.plugin.krita.template import MASK_NAME, kra_bytes, open_template, write_kra  # noqa: E402
 from dreamlayer.engine.wire import difference_layer, image_to_float  # noqa: E402
 from dreamlayer.plugin.krita.pixelbytes import has_partial_alpha, swap_red_blue  # noqa: E402
 from dreamlayer.settings import DreamSettings  # noqa: E402
@@ -68,8 +70,7 @@ def bgra_pixels(seed: int, depth: str = "U8", model: str = "RGBA") -> bytes:
     return bytes(out)
 
 
-def make_document(app, model="RGBA", depth="U8", selection=True, soft=False, kind=krita.Document):
-    app.document_class = kind
+def make_document(app, model="RGBA", depth="U8", selection=True, soft=False):
     document = app.createDocument(W, H, "test", model, depth, "", 72.0)
     app.setActiveDocument(document)
     background = document.topLevelNodes()[0]
@@ -224,10 +225,9 @@ def assert_shows(document, before: bytes, dream: Image, mask: Mask | None) -> No
                 assert abs(shown[pixel * 4 + channel] - dream.data[pixel * 4 + channel]) <= 1
 
 
-@pytest.mark.parametrize("kind", [krita.Document, krita.Document52], ids=["krita5.1", "krita5.2"])
 @pytest.mark.parametrize("soft", [False, True], ids=["hard", "soft"])
-def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
-    document = make_document(app, soft=soft, kind=kind)
+def test_apply_adds_one_masked_layer_in_one_undo_step(app, soft):
+    document = make_document(app, soft=soft)
     before_layers, before = snapshot(document), bytes(document.pixelData(0, 0, W, H))
     source = read_source(app, document)
     dream = inverted(source.image, source.mask)  # what the composite should show: the engine's blend
@@ -237,8 +237,10 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     assert names == ["Background", "Dream test seed 0", "Sticker"]
     assert [(m.name(), m.type()) for m in layer.childNodes()] == [(MASK_NAME, "transparencymask")]
     assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == source.mask.data
-    assert len(document.undo_stack) == 1 and layer.visible()  # built hidden, shown as it goes back
-    assert ("add_new_transparency_mask" in app.triggered) == (kind is krita.Document)
+    assert len(document.undo_stack) == 1 and layer.visible()
+    # the mask came with a copy of the template's layer: no action ran, and the template is closed again
+    assert app.triggered == [] and app.documents() == [document]
+    assert app.opened_in_batch == [True] and not app.batchmode()  # Krita's notes on the file stay in its log
     assert {name: data for name, data in snapshot(document).items() if name in before_layers} == before_layers
     assert_shows(document, before, dream, source.mask)
     document.undo()
@@ -248,9 +250,8 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, kind, soft):
     assert [node.name() for node in document.topLevelNodes()] == names
 
 
-@pytest.mark.parametrize("kind", [krita.Document, krita.Document52], ids=["krita5.1", "krita5.2"])
-def test_an_inverted_selection_masks_the_layer_with_the_inverted_mask(app, kind):
-    document = make_document(app, soft=True, kind=kind)
+def test_an_inverted_selection_masks_the_layer_with_the_inverted_mask(app):
+    document = make_document(app, soft=True)
     before = bytes(document.pixelData(0, 0, W, H))
     source = read_source(app, document)
     used = inverse(source.mask)
@@ -288,17 +289,34 @@ def test_apply_converts_back_to_the_document_colour_model(app):
     assert abs(int.from_bytes(bytes(layer.pixelData(x, y, 1, 1))[:2], "little") - (65535 - original)) <= 1
 
 
-def test_when_undo_misbehaves_the_layer_stays_correct_in_two_steps(app):
+def test_the_template_is_one_layer_with_an_empty_mask_in_the_pictures_colour_space(app, tmp_path, monkeypatch):
+    files = kra_bytes()
+    assert list(files)[0] == "mimetype" and files["mimetype"] == b"application/x-krita"
+    write_kra(str(tmp_path / "t.kra"))
+    with zipfile.ZipFile(tmp_path / "t.kra") as archive:  # Krita finds the format by its first, stored member
+        first = archive.infolist()[0]
+        assert (first.filename, first.compress_type) == ("mimetype", zipfile.ZIP_STORED)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    template = open_template(Application(app), ColorSpace("GRAYA", "U16", "Gray-D50-elle-V2-srgbtrc.icc"))
+    (layer,) = template.top_layers()
+    assert [(mask.name, mask.kind) for mask in layer.masks()] == [(MASK_NAME, "transparencymask")]
+    assert layer.space == ColorSpace("GRAYA", "U16", "Gray-D50-elle-V2-srgbtrc.icc")
+    assert set(layer.masks()[0].pixels(template.bounds)) == {0}  # hides everything until it is written
+    assert list(scratch.iterdir()) == []  # the file it opened is gone
+    template.discard()
+    assert app.documents() == []
+
+
+def test_a_template_krita_cannot_open_is_one_clear_error_and_no_change(app, monkeypatch):
     document = make_document(app)
-    document.undo = lambda: None
+    before = snapshot(document)
     source = read_source(app, document)
-    layer = finish(apply_dream(app, document, source, inverted(source.image, source.mask), source.mask,
-                               "Dream stubborn"))
-    assert [m.type() for m in layer.childNodes()] == ["transparencymask"]
-    assert [node.name() for node in document.topLevelNodes()] == ["Background", "Dream stubborn", "Sticker"]
-    assert len(document.undo_stack) == 2 and layer.visible()
-    assert swap_red_blue(bytes(layer.pixelData(0, 0, W, H)), 8) == inverted(source.image, source.mask).data
-    assert bytes(layer.childNodes()[0].pixelData(0, 0, W, H)) == source.mask.data
+    monkeypatch.setattr(app, "openDocument", lambda path: None)
+    with pytest.raises(KritaAdapterError, match="could not open the dream layer's template"):
+        finish(apply_dream(app, document, source, inverted(source.image, None), source.mask, "Dream"))
+    assert snapshot(document) == before and document.undo_stack == [] and not app.batchmode()
 
 
 def test_a_dream_of_the_wrong_size_is_refused(app):
@@ -490,10 +508,8 @@ def test_a_dream_in_another_form_than_asked_is_refused(app):
     assert [node.name() for node in document.topLevelNodes()] == ["Background", "Sticker"]
 
 
-@pytest.mark.parametrize("kind, makes_masks", [(krita.Document, False), (krita.Document52, True)],
-                         ids=["krita5.1", "krita5.2"])
-def test_the_wrappers_speak_of_layers_and_selections(app, kind, makes_masks):
-    document = Document(make_document(app, kind=kind))
+def test_the_wrappers_speak_of_layers_and_selections(app):
+    document = Document(make_document(app))
     background, sticker = document.top_layers()
     assert (background.name, sticker.kind, background.is_mask) == ("Background", "paintlayer", False)
     assert background == Layer(document.krita.topLevelNodes()[0]) != sticker
@@ -503,5 +519,4 @@ def test_the_wrappers_speak_of_layers_and_selections(app, kind, makes_masks):
     assert not document.activate(sticker) and document.active_layer() == sticker
     selection = document.selection()
     assert not selection.empty and selection.pixels(document.bounds).count(255) == BOX[2] * BOX[3]
-    assert (document.new_transparency_mask("m") is not None) == makes_masks
     assert document.has_layer_named("Sticker") and not document.has_layer_named("Nothing")

@@ -30,20 +30,14 @@ and clear pixels get the plain layer, which a painter can also paint on or use a
 colour models other than RGB and grey (Krita 5.1.5 blends CMYK differently: 44 levels off)
 and float channels, where it was not measured.
 
-The whole change is one undo step. Krita records adding a layer and adding a mask as two
-commands and offers Python no way to group them, so the layer is built in place, still empty
-and hidden (layer, then mask: Krita 5.2+ through ``createTransparencyMask``, Krita 5.1 through the
-``add_new_transparency_mask`` action), copied with its mask, those commands are undone, and the
-copy, given the dream's pixels and the dream's mask only now and shown, is added back as a single
-command.
-Filling only the copy, outside the stack, spares Krita recompositing the picture after each of
-those commands, and adding the layer already filled makes Krita composite it once, with no
-refresh of the whole picture afterwards (``bench/krita_apply.py`` measures this at 12 MP). If
-the undo does not behave as expected the layer in place is filled and stays: correct, in two
-undo steps.
+The whole change is one undo step: the layer goes into the stack complete, pixels, mask and all.
+Krita's Python records adding a mask to a layer as a command of its own, so a masked dream's layer
+is a copy of one that already has its mask, from a template document (``template.py``), filled
+outside any stack. Filling before adding also makes Krita composite the new layer once, with no
+refresh of the whole picture afterwards (``bench/krita_apply.py`` measures this at 12 MP).
 
-Krita finishes some of these steps (making a new node active, undo) only on its main event
-loop, not in a nested one, so the work is a generator of waits driven by ``run_steps``.
+Krita makes a new node active only on its main event loop, not in a nested one, so the work is
+a generator of waits driven by ``run_steps``.
 """
 from __future__ import annotations
 
@@ -57,10 +51,9 @@ from dreamlayer.pixels import Image, Mask
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, from_image, write_pixels
 from dreamlayer.plugin.krita.host import Application, Document, Layer
 from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, linear_light_layer, swap_red_blue
+from dreamlayer.plugin.krita.template import masked_layer, open_template
 from dreamlayer.protocol import DIFFERENCE
 
-MASK_NAME = "Dream mask"
-MASK_ACTION = "add_new_transparency_mask"
 DIFFERENCE_MODE = "linear light"  # Krita's id of the Linear Light blending mode
 POLL_MS = 50
 WAIT_SECONDS = 10.0
@@ -105,26 +98,29 @@ def apply_dream(app: Application, document: Document, source: Source, dreamed: I
         raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
     if mask is not None and ((mask.width, mask.height) != size or source.selection is None):
         raise KritaAdapterError("The dream's mask does not fit the selection of the picture it was made from.")
-    layer = document.new_paint_layer(unique_name(document, name))
 
     def fill(target: Layer) -> None:
         if source.difference:
             _write_difference(app, target, source, dreamed)
         else:
             write_pixels(app, target, dreamed, source.bounds)
-        if mask is not None and target.masks():
+        if mask is not None:
             target.masks()[0].set_pixels(mask.data, source.bounds)
 
     if mask is None:
+        layer = document.new_paint_layer(unique_name(document, name))
         fill(layer)
         source.parent.add(layer, source.anchor)
         document.wait()
     else:
-        layer.visible = False  # nothing to composite until the filled copy goes in
-        source.parent.add(layer, source.anchor)
-        document.wait()
-        yield from _add_mask(app, document, layer, source)
-        layer = yield from _as_one_step(app, document, source, layer, fill)
+        template = open_template(app, document.space)
+        try:
+            layer = masked_layer(template, unique_name(document, name))
+            fill(layer)
+            source.parent.add(layer, source.anchor)
+            document.wait()
+        finally:
+            template.discard()
     yield from wait_for(lambda: document.activate(layer), 2.0)
     return layer
 
@@ -153,61 +149,3 @@ def _write_difference(app: Application, layer: Layer, source: Source, dreamed: I
                                     by_alpha=source.over_layers)
     layer.set_pixels(pixels, bounds)
     layer.blend(DIFFERENCE_MODE, inherit_alpha=True)
-
-
-def _add_mask(app: Application, document: Document, layer: Layer, source: Source) -> Steps:
-    """Give ``layer`` a transparency mask (its pixels, the selection's for now, are the dream's mask later)."""
-    made = document.new_transparency_mask(MASK_NAME)
-    if made is not None and source.selection is not None:  # Krita 5.2+
-        made.mask_with(source.selection.copy())  # a copy: the mask's pixels are overwritten later
-        layer.add(made)
-        document.wait()
-    else:
-        if not (yield from wait_for(lambda: document.activate(layer))):
-            raise KritaAdapterError("Krita did not make the new layer active.")
-        app.trigger(MASK_ACTION)
-        if not (yield from wait_for(lambda: bool(layer.masks()))):
-            raise KritaAdapterError("Krita did not add the transparency mask.")
-    layer.masks()[0].name = MASK_NAME
-    document.wait()
-
-
-def _undo(app: Application, document: Document, done: Callable[[], bool]) -> Steps:
-    """Undo once, after Krita has finished (and recorded) what it was doing."""
-    document.wait()
-    yield POLL_MS
-    document.wait()
-    app.trigger("edit_undo")
-    document.wait()
-    return (yield from wait_for(done))
-
-
-def _as_one_step(app: Application, document: Document, source: Source, layer: Layer,
-                 fill: Callable[[Layer], None]) -> Steps:
-    """Replace the two commands (add the empty layer, add its mask) by one that adds both, filled by
-    ``fill``; where the undo misbehaves, ``layer`` is filled in place instead."""
-    copy = layer.copy()
-    if not copy.masks():
-        return _filled(document, layer, fill)
-    if not (yield from _undo(app, document, lambda: not layer.masks())):
-        return _filled(document, layer, fill)
-    if not (yield from _undo(app, document, lambda: layer not in source.parent.children())):
-        app.trigger("edit_redo")
-        document.wait()
-        yield from wait_for(lambda: bool(layer.masks()))
-        return _filled(document, layer, fill)
-    fill(copy)
-    copy.visible = True
-    source.parent.add(copy, source.anchor)
-    document.wait()
-    return copy
-
-
-def _filled(document: Document, layer: Layer, fill: Callable[[Layer], None]) -> Layer:
-    """``layer``, in the stack with its mask, given the dream's pixels there (the two-step fallback).
-    Krita does not recomposite after pixels are written into a node in the stack: the refresh does."""
-    document.wait()
-    fill(layer)
-    layer.visible = True
-    document.refresh()
-    return layer

@@ -43,9 +43,6 @@ class Selection:
     def pixels(self, bounds: Bounds) -> bytes:
         return bytes(self.krita.pixelData(bounds.x, bounds.y, bounds.width, bounds.height))
 
-    def copy(self) -> "Selection":
-        return Selection(self.krita.duplicate())
-
 
 class Layer:
     """A node of the layer stack: a paint layer, a group, a mask..."""
@@ -123,10 +120,6 @@ class Layer:
         """A copy with its masks, not yet in any document's stack."""
         return Layer(self.krita.duplicate())
 
-    def mask_with(self, selection: Selection) -> None:
-        """A transparency mask's pixels from ``selection``."""
-        self.krita.setSelection(selection.krita)
-
 
 class Document:
     """An open image."""
@@ -172,18 +165,9 @@ class Document:
         """A paint layer in the document's colour space, not yet in the stack."""
         return Layer(self.krita.createNode(name, PAINT_LAYER))
 
-    def new_transparency_mask(self, name: str) -> Optional[Layer]:
-        """A transparency mask (Krita 5.2+); None where Krita cannot make one from Python (5.1)."""
-        if not hasattr(self.krita, "createTransparencyMask"):
-            return None
-        return Layer(self.krita.createTransparencyMask(name))
-
     def wait(self) -> None:
         """Let Krita finish what it is doing to the document."""
         self.krita.waitForDone()
-
-    def refresh(self) -> None:
-        self.krita.refreshProjection()
 
     def discard(self) -> None:
         """Close without saving or asking."""
@@ -192,7 +176,7 @@ class Document:
 
 
 class Application:
-    """Krita itself: new documents and its actions."""
+    """Krita itself: the documents it opens and makes."""
 
     def __init__(self, app: Any) -> None:
         self.krita = app
@@ -202,6 +186,13 @@ class Application:
         document = self.krita.createDocument(width, height, name, space.model, space.depth, space.profile, 72.0)
         return None if document is None else Document(document)
 
-    def trigger(self, action: str) -> None:
-        """Run one of Krita's actions by id ("edit_undo", "add_new_transparency_mask"...)."""
-        self.krita.action(action).trigger()
+    def open_document(self, path: str) -> Optional[Document]:
+        """A document read from ``path`` that Krita does not show (None if it cannot read it), in batch
+        mode: what Krita has to say about the file goes to its log, not into a message box."""
+        batch = self.krita.batchmode()
+        self.krita.setBatchmode(True)
+        try:
+            document = self.krita.openDocument(path)
+        finally:
+            self.krita.setBatchmode(batch)
+        return None if document is None else Document(document)

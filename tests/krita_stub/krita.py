@@ -4,7 +4,9 @@ It copies the behaviour the plugin relies on, as observed in Krita 5.1.5: pixel 
 BGRA (or the colour model's own channel order) in native byte order; adding a node is an
 undoable command; ``add_new_transparency_mask`` makes a mask from the current selection on
 the active node; converting a layer's colour space is an undoable command of its document.
-``Document.createTransparencyMask`` (Krita 5.2+) exists only on ``Document52``.
+``openDocument``
+reads a ``.kra`` file's layers and masks (``maindoc.xml``; their pixels start empty); a node's
+pixels have no edges, and a node added to another document's stack moves to it, as in Krita.
 Compositing is plain straight-alpha "over" with transparency masks, except a layer in
 "linear light" mode with inherit alpha, which adds ``2 * layer - 1`` to the colours below
 and keeps their alpha, as Krita 5.1.5 was measured to; colour conversions cover RGBA
@@ -13,7 +15,9 @@ U8/U16 and GRAYA U8/U16 (grey = mean of R, G, B).
 from __future__ import annotations
 
 import uuid
+import zipfile
 from typing import Callable, Optional
+from xml.etree import ElementTree
 
 from PyQt5.QtCore import QByteArray, QObject, QUuid
 from PyQt5.QtWidgets import QAction
@@ -143,8 +147,24 @@ class Node(_ColorSpace):
         self._parent: Optional[Node] = None
         self._uuid = QUuid(str(uuid.uuid4()))
         self._visible, self._blending, self._inherit_alpha = True, "normal", False
-        size = document.width() * document.height()
-        self._pixels = bytearray(size if kind == "transparencymask" else size * _pixel_size(*space[:2]))
+        self._width, self._height = document.width(), document.height()
+        self._pixels = bytearray(self._width * self._height * self._pixel_size())
+
+    def _fit(self, width: int, height: int) -> None:
+        """Grow the stored pixels to ``width`` x ``height`` (Krita's paint devices have no edges)."""
+        if width <= self._width and height <= self._height:
+            return
+        size, old = self._pixel_size(), self._width
+        width, height = max(width, self._width), max(height, self._height)
+        grown = bytearray(width * height * size)
+        for row in range(self._height):
+            grown[row * width * size:(row * width + old) * size] = self._pixels[row * old * size:(row + 1) * old * size]
+        self._width, self._height, self._pixels = width, height, grown
+
+    def _move_to(self, document: "Document") -> None:
+        self._document = document
+        for child in self._children:
+            child._move_to(document)
 
     def name(self) -> str:
         return self._name
@@ -186,14 +206,16 @@ class Node(_ColorSpace):
         return 1 if self._type == "transparencymask" else _pixel_size(*self._space[:2])
 
     def pixelData(self, x: int, y: int, w: int, h: int) -> QByteArray:
-        size, width = self._pixel_size(), self._document.width()
+        self._fit(x + w, y + h)
+        size, width = self._pixel_size(), self._width
         rows = (self._pixels[((y + row) * width + x) * size:((y + row) * width + x + w) * size] for row in range(h))
         return QByteArray(b"".join(bytes(part) for part in rows))
 
     projectionPixelData = pixelData
 
     def setPixelData(self, value: QByteArray, x: int, y: int, w: int, h: int) -> None:
-        size, width, data = self._pixel_size(), self._document.width(), bytes(value)
+        self._fit(x + w, y + h)
+        size, width, data = self._pixel_size(), self._width, bytes(value)
         for row in range(h):
             start = ((y + row) * width + x) * size
             self._pixels[start:start + w * size] = data[row * w * size:(row + 1) * w * size]
@@ -218,6 +240,7 @@ class Node(_ColorSpace):
         def redo() -> None:
             self._children.insert(index, child)
             child._parent = self
+            child._move_to(self._document)
 
         def undo() -> None:
             self._children.remove(child)
@@ -228,7 +251,7 @@ class Node(_ColorSpace):
 
     def duplicate(self) -> "Node":
         copy = Node(self._document, self._name, self._type, self._space)
-        copy._pixels = bytearray(self._pixels)
+        copy._width, copy._height, copy._pixels = self._width, self._height, bytearray(self._pixels)
         copy._visible, copy._blending, copy._inherit_alpha = self._visible, self._blending, self._inherit_alpha
         for child in self._children:
             twin = child.duplicate()
@@ -237,15 +260,8 @@ class Node(_ColorSpace):
         return copy
 
 
-class TransparencyMask(Node):
-    """Krita 5.2+: a transparency mask whose selection can be set from Python."""
-
-    def setSelection(self, selection: Selection) -> None:
-        self._pixels = bytearray(selection.pixelData(0, 0, self._document.width(), self._document.height()))
-
-
 class Document(_ColorSpace):
-    """An open image with one undo stack; Krita 5.1's API (no createTransparencyMask)."""
+    """An open image with one undo stack."""
 
     def __init__(self, app: "Krita", width: int, height: int, name: str, model: str, depth: str,
                  profile: str) -> None:
@@ -324,13 +340,14 @@ class Document(_ColorSpace):
             if layer.type().endswith("mask") or not layer.visible():
                 continue
             linear_light = layer.blendingMode() == "linear light" and layer.inheritAlpha()
-            values = _read(bytes(layer._pixels), depth)
-            masks = [m for m in layer.childNodes() if m.type() == "transparencymask"]
+            values = _read(bytes(layer.pixelData(0, 0, self._width, self._height)), depth)
+            masks = [bytes(m.pixelData(0, 0, self._width, self._height)) for m in layer.childNodes()
+                     if m.type() == "transparencymask"]
             for pixel in range(self._width * self._height):
                 base = pixel * channels
                 alpha = values[base + channels - 1]
                 for mask in masks:
-                    alpha = alpha * mask._pixels[pixel] // 255
+                    alpha = alpha * mask[pixel] // 255
                 if not alpha:
                     continue
                 under = out[base + channels - 1]
@@ -362,13 +379,6 @@ class Document(_ColorSpace):
         self.closed = True
         self._app._documents.remove(self)
         return True
-
-
-class Document52(Document):
-    """Krita 5.2+: has ``createTransparencyMask``."""
-
-    def createTransparencyMask(self, name: str) -> TransparencyMask:
-        return TransparencyMask(self, name, "transparencymask", self._space)
 
 
 class Action:
@@ -423,7 +433,8 @@ class Krita:
         self._settings: dict[tuple[str, str], str] = {}
         self.extensions_added: list[Extension] = []
         self.triggered: list[str] = []
-        self.document_class = Document
+        self.opened_in_batch: list[bool] = []
+        self._batch = False
 
     @classmethod
     def instance(cls) -> "Krita":
@@ -444,12 +455,45 @@ class Krita:
                        resolution: float) -> Optional[Document]:
         if model not in CHANNELS or depth not in BYTES:
             return None
-        document = self.document_class(self, width, height, name, model, depth, profile)
+        document = Document(self, width, height, name, model, depth, profile)
         self._documents.append(document)
         return document
 
     def documents(self) -> list[Document]:
         return list(self._documents)
+
+    def batchmode(self) -> bool:
+        return self._batch
+
+    def setBatchmode(self, batch: bool) -> None:
+        self._batch = batch
+
+    def openDocument(self, path: str) -> Optional[Document]:
+        """A ``.kra`` file's stack: its paint layers and their transparency masks, with empty pixels."""
+        self.opened_in_batch.append(self._batch)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if archive.read("mimetype") != b"application/x-krita":
+                    return None
+                image = ElementTree.fromstring(archive.read("maindoc.xml")).find("{*}IMAGE")
+        except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+            return None
+        if image is None:
+            return None
+        model = {"RGBA": ("RGBA", "U8"), "GRAYA": ("GRAYA", "U8")}[image.get("colorspacename", "")]
+        document = Document(self, int(image.get("width", 0)), int(image.get("height", 0)),
+                                       image.get("name", ""), *model, image.get("profile", ""))
+        document._root._children.clear()
+        for element in image.iterfind("{*}layers/{*}layer"):
+            layer = Node(document, element.get("name", ""), element.get("nodetype", ""), document._space)
+            for child in element.iterfind("{*}masks/{*}mask"):
+                mask = Node(document, child.get("name", ""), child.get("nodetype", ""), document._space)
+                mask._parent = layer
+                layer._children.append(mask)
+            layer._parent = document._root
+            document._root._children.append(layer)
+        self._documents.append(document)
+        return document
 
     def activeDocument(self) -> Optional[Document]:
         return self._active
