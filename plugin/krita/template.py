@@ -11,7 +11,8 @@ the 12 MP picture and its Layers docker five times: Apply with a feathered selec
 ``bench/krita_apply.py``). The layer carries a small sRGB profile written here (without one Krita
 warns that it could not load the layer's profile); the file is opened in batch mode all the same,
 so nothing Krita might say about it becomes a message box, and a conversion gives the layer the
-picture's colour space and profile.
+picture's colour space and profile. Krita's status bar shows "Opening document" for the moment it
+takes (seen 0.5 s after Apply, gone 2.5 s after, in every run of the real-Krita test).
 """
 from __future__ import annotations
 
