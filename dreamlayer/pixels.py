@@ -42,6 +42,11 @@ class Image:
             raise ValueError(f"{self.width}x{self.height} RGBA{self.depth} needs {expected} bytes, "
                              f"got {len(self.data)}")
 
+    def crop(self, box: Bounds) -> "Image":
+        """The pixels inside ``box`` (in this image's own coordinates; it must lie inside)."""
+        size = 4 * (self.depth // 8)
+        return Image(box.width, box.height, _rows(self.data, self.width, self.height, size, box), self.depth)
+
 
 @dataclass(frozen=True)
 class Mask:
@@ -55,3 +60,17 @@ class Mask:
         if len(self.data) != self.width * self.height:
             raise ValueError(f"{self.width}x{self.height} mask needs {self.width * self.height} bytes, "
                              f"got {len(self.data)}")
+
+    def crop(self, box: Bounds) -> "Mask":
+        """The mask inside ``box`` (in its own coordinates; it must lie inside)."""
+        return Mask(box.width, box.height, _rows(self.data, self.width, self.height, 1, box))
+
+
+def _rows(data: bytes, width: int, height: int, size: int, box: Bounds) -> bytes:
+    """The bytes of ``box`` from a row-major picture of ``size``-byte pixels: one slice a row."""
+    if box.x < 0 or box.y < 0 or box.x + box.width > width or box.y + box.height > height or box.empty:
+        raise ValueError(f"{box} does not lie inside a {width}x{height} picture")
+    if (box.x, box.y, box.width, box.height) == (0, 0, width, height):
+        return data
+    line, start, end = width * size, box.x * size, (box.x + box.width) * size
+    return b"".join(data[row * line + start:row * line + end] for row in range(box.y, box.y + box.height))

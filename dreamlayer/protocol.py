@@ -91,8 +91,11 @@ Engine to editor:
                   ``mask`` (the mask, image-sized, that the dream was blended with, after
                   ``invert`` and ``feather``; null when it was unmasked: editors mask their
                   layer with it rather than with their own selection),
-                  ``objective_before``, ``objective_after``, ``seconds``, ``steps``, ``model``,
-                  ``layers``, ``objective`` (the expression dreamed), ``device``.
+                  ``region`` (``[x, y, width, height]``: the part a mask kept the dream to, its
+                  context included; outside it the image is the input's; null when the dream
+                  ran on the whole picture), ``objective_before``, ``objective_after``,
+                  ``seconds``, ``steps``, ``model``, ``layers``, ``objective`` (the expression
+                  dreamed), ``device``.
 ``queued``        ``id``, ``ahead``: the dream waits behind that many dreams (of this editor or,
                   on a shared remote engine, of others); sent again whenever ``ahead`` falls, and
                   not at all when the dream starts at once.
@@ -135,7 +138,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Iterator, Optional
 
-from dreamlayer.pixels import Image, Mask
+from dreamlayer.pixels import Bounds, Image, Mask
 from dreamlayer.settings import DreamSettings, number_problem
 
 PROTOCOL_VERSION = 2
@@ -366,6 +369,20 @@ def image_from(message: Message, key: str = "image") -> Image:
         return Image(int(spec["width"]), int(spec["height"]), _blob(message, spec), int(spec.get("depth", 8)))
     except (KeyError, TypeError, ValueError) as exc:
         raise ProtocolError(f"{message.type} has a bad {key}: {exc}") from None
+
+
+def region_from(fields: dict[str, Any]) -> Optional[Bounds]:
+    """A result's ``region`` as Bounds, or None where the whole picture was dreamed."""
+    spec = fields.get("region")
+    if spec is None:
+        return None
+    try:
+        if not isinstance(spec, (list, tuple)):
+            raise TypeError(spec)
+        x, y, width, height = (int(value) for value in spec)
+    except (TypeError, ValueError):
+        raise ProtocolError(f"a result has a bad region: {spec!r}") from None
+    return Bounds(x, y, width, height)
 
 
 def mask_from(message: Message, key: str = "mask") -> Optional[Mask]:

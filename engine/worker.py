@@ -290,6 +290,7 @@ class Worker:
                       image=protocol.image_field(result_image(request, result, request.options.result), blobs),
                       result=request.options.result,
                       mask=None if request.mask is None else protocol.mask_field(request.mask, blobs),
+                      region=None if result.region is None else list(result.region),
                       objective_before=_finite(result.objective_before),
                       objective_after=_finite(result.objective_after), seconds=_finite(result.seconds),
                       steps=result.steps, model=result.model, layers=list(result.layers),

@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "krita_stub"))
 
 import krita  # noqa: E402  (the stub)
 
-from dreamlayer.pixels import Image, Mask  # noqa: E402
+from dreamlayer.pixels import Bounds, Image, Mask  # noqa: E402
 from dreamlayer.plugin.krita import adapter, apply, command  # noqa: E402
 from dreamlayer.plugin.krita.adapter import KritaAdapterError  # noqa: E402
 from dreamlayer.plugin.krita.host import Application, ColorSpace, Document, Layer  # noqa: E402
@@ -248,6 +248,37 @@ def test_apply_adds_one_masked_layer_in_one_undo_step(app, soft):
     assert bytes(document.pixelData(0, 0, W, H)) == before
     document.redo()
     assert [node.name() for node in document.topLevelNodes()] == names
+
+
+def test_a_dream_kept_to_a_region_fills_only_that_part_and_shows_the_same(app):
+    document = make_document(app, soft=True)
+    before = bytes(document.pixelData(0, 0, W, H))
+    source = read_source(app, document)
+    pure = inverted(source.image, None)
+    region = Bounds(2, 1, 8, 6)  # the selection's box (BOX) and a pixel of context around it
+    outside = [p for p in range(W * H) if not (2 <= p % W < 10 and 1 <= p // W < 7)]
+    # outside the region the engine's pure dream is the picture itself
+    dreamed = Image(W, H, b"".join((source.image if p in outside else pure).data[p * 4:p * 4 + 4]
+                                   for p in range(W * H)))
+    layer = finish(apply_dream(app, document, source, dreamed, source.mask, "Dream region", region))
+    pixels, mask = bytes(layer.pixelData(0, 0, W, H)), bytes(layer.childNodes()[0].pixelData(0, 0, W, H))
+    assert all(pixels[p * 4:p * 4 + 4] == bytes(4) for p in outside)  # nothing written there
+    assert all(mask[p] == 0 for p in outside) and mask == source.mask.data
+    assert swap_red_blue(bytes(layer.pixelData(2, 1, 8, 6)), 8) == dreamed.crop(region).data
+    assert_shows(document, before, inverted(source.image, source.mask), source.mask)
+    assert len(document.undo_stack) == 1
+    document.undo()
+    assert bytes(document.pixelData(0, 0, W, H)) == before
+
+
+def test_a_region_outside_the_picture_is_refused_and_nothing_changes(app):
+    document = make_document(app)
+    before = snapshot(document)
+    source = read_source(app, document)
+    with pytest.raises(KritaAdapterError, match="lies outside the picture"):
+        finish(apply_dream(app, document, source, inverted(source.image, None), source.mask, "Dream",
+                           Bounds(8, 4, 8, 8)))
+    assert snapshot(document) == before and document.undo_stack == [] and app.documents() == [document]
 
 
 def test_an_inverted_selection_masks_the_layer_with_the_inverted_mask(app):

@@ -8,7 +8,7 @@ import zlib
 import pytest
 
 from dreamlayer import protocol
-from dreamlayer.pixels import Image, Mask
+from dreamlayer.pixels import Bounds, Image, Mask
 from dreamlayer.protocol import Decoder, Message, ProtocolError
 
 
@@ -203,3 +203,24 @@ def test_a_deflated_blob_is_never_inflated_past_its_claim_and_the_claim_counts_a
 def test_the_auth_preamble_has_one_length_whatever_the_token():
     assert len(protocol.auth_preamble("a" * 16)) == len(protocol.auth_preamble("é" * 500)) == 40
     assert protocol.auth_preamble("one token here!!") != protocol.auth_preamble("another token!!!")
+
+
+def test_crops_take_the_rows_and_columns_of_a_box():
+    image = Image(3, 2, bytes(range(24)))
+    assert image.crop(Bounds(1, 0, 2, 2)) == Image(2, 2, bytes(range(4, 12)) + bytes(range(16, 24)))
+    assert image.crop(Bounds(0, 0, 3, 2)).data is image.data  # the whole picture costs no copy
+    deep = Image(2, 1, bytes(range(16)), depth=16)
+    assert deep.crop(Bounds(1, 0, 1, 1)) == Image(1, 1, bytes(range(8, 16)), depth=16)
+    mask = Mask(3, 2, bytes([0, 1, 2, 3, 4, 5]))
+    assert mask.crop(Bounds(2, 1, 1, 1)) == Mask(1, 1, bytes([5]))
+    for outside in (Bounds(2, 0, 2, 1), Bounds(-1, 0, 1, 1), Bounds(0, 0, 0, 1)):
+        with pytest.raises(ValueError, match="does not lie inside a 3x2 picture"):
+            mask.crop(outside)
+
+
+def test_a_result_region_reads_as_bounds():
+    assert protocol.region_from({"region": [1, 2, 3, 4]}) == Bounds(1, 2, 3, 4)
+    assert protocol.region_from({"region": None}) is None and protocol.region_from({}) is None
+    for bad in ([1, 2, 3], "1234", [1, 2, "x", 4]):
+        with pytest.raises(ProtocolError, match="bad region"):
+            protocol.region_from({"region": bad})

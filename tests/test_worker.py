@@ -14,7 +14,7 @@ from dreamlayer import protocol
 from dreamlayer.engine import wire
 from dreamlayer.engine.time_left import TimeLeft
 from dreamlayer.engine.models import registry
-from dreamlayer.pixels import Image, Mask
+from dreamlayer.pixels import Bounds, Image, Mask
 from dreamlayer.protocol import Message
 from dreamlayer.settings import DreamSettings
 from httpserver import FileServer, closed_port_url
@@ -207,6 +207,25 @@ def test_result_carries_the_inverted_feathered_mask_the_dream_was_blended_with(e
     original = np.frombuffer(image.data, dtype=np.uint8).reshape(40, 64, 4)
     assert np.array_equal(got[values == 0], original[values == 0])
     assert not np.array_equal(got[values == 255], original[values == 255])
+
+
+def test_a_small_selection_is_dreamed_in_its_region_and_the_result_says_where(engine):
+    image = _random_image(256, 192, 8, seed=5)
+    selection = np.zeros((192, 256), dtype=np.uint8)
+    selection[80:100, 100:130] = 255
+    engine.dream(15, image, DreamSettings(steps=1, octaves=1), Mask(256, 192, selection.tobytes()))
+    _, result = engine.until("result", "error")
+    # the selection's box with 64 px of context on every side (engine/region.py)
+    assert result["region"] == [36, 16, 158, 148] and protocol.region_from(result.fields) == Bounds(36, 16, 158, 148)
+    got = np.frombuffer(protocol.image_from(result).data, dtype=np.uint8).reshape(192, 256, 4)
+    original = np.frombuffer(image.data, dtype=np.uint8).reshape(192, 256, 4)
+    outside = np.ones((192, 256), dtype=bool)
+    outside[16:164, 36:194] = False
+    assert np.array_equal(got[outside], original[outside])
+    assert not np.array_equal(got[80:100, 100:130], original[80:100, 100:130])
+    engine.dream(16, image, DreamSettings(steps=1, octaves=1))
+    _, whole = engine.until("result", "error")
+    assert whole["region"] is None and protocol.region_from(whole.fields) is None
 
 
 def _soft_mask(width: int, height: int) -> Mask:

@@ -13,8 +13,8 @@ from typing import Any, Callable, Optional
 
 from .qt import QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QImage, QLabel, QPushButton, QVBoxLayout, QWidget, Qt
 
-from dreamlayer.pixels import Image, Mask
-from dreamlayer.protocol import BLENDED, PREVIEW_SIZE
+from dreamlayer.pixels import Bounds, Image, Mask
+from dreamlayer.protocol import BLENDED, PREVIEW_SIZE, region_from
 from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 
 from .client import MISCONFIGURED, EngineClient
@@ -75,7 +75,8 @@ class DreamDialog(QDialog):
         self.preview_mask = reduced_mask(mask, self.preview_source.width, self.preview_source.height) if mask else None
         self.preview_factor = self.preview_source.width / image.width
         self._run: Optional[_Run] = None
-        self._finished_preview: Optional[tuple[str, Image, Optional[Mask]]] = None  # key, image, mask used
+        # key, image, mask used, region dreamed
+        self._finished_preview: Optional[tuple[str, Image, Optional[Mask], Optional[Bounds]]] = None
         self._pulling = ""
         self._layers_model = ""  # the model whose layers the layer list shows
         self._wanted: dict[str, Any] = {}  # model/layer choices waiting for the engine's lists
@@ -303,11 +304,12 @@ class DreamDialog(QDialog):
         if run is None or dream_id != run.id:
             return
         self._run = None
+        region = region_from(fields)
         if run.full:
-            self._finish(image, mask, run.settings)
+            self._finish(image, mask, region, run.settings)
             return
         self.pane.set_after(self._as_result(to_qimage(fields.get("blended") or image)))
-        self._finished_preview = (run.key, image, mask)
+        self._finished_preview = (run.key, image, mask, region)
         seconds = fields.get("seconds")
         self.progress.idle("Preview done" + (f" in {seconds:.1f} s" if seconds is not None else ""))
         self._say("Preview ready. Apply dreams the full picture with these settings.")
@@ -401,7 +403,7 @@ class DreamDialog(QDialog):
         key = json.dumps([settings.to_dict(), options if masked else None], sort_keys=True)
         if full and self.preview_source is self.image and self._finished_preview \
                 and self._finished_preview[0] == key:
-            self._finish(self._finished_preview[1], self._finished_preview[2], settings)
+            self._finish(*self._finished_preview[1:], settings=settings)
             return
         if self._run is not None:
             self.client.cancel(self._run.id)
@@ -421,9 +423,9 @@ class DreamDialog(QDialog):
                   "Dreaming a preview...")
         self._update_buttons()
 
-    def _finish(self, image: Image, mask: Optional[Mask], settings: DreamSettings) -> None:
+    def _finish(self, image: Image, mask: Optional[Mask], region: Optional[Bounds], settings: DreamSettings) -> None:
         self.outcome = Outcome(image=image, mask=mask, settings=settings, layer_name=result_name(settings),
-                               result=self.result_form)
+                               result=self.result_form, region=region)
         self.accept()
 
     def _stop(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from dreamlayer.pixels import Image, Mask
+from dreamlayer.pixels import Bounds, Image, Mask
 from dreamlayer.protocol import BLENDED
 from dreamlayer.settings import DreamSettings
 
@@ -18,3 +18,7 @@ class Outcome:
     settings: DreamSettings
     layer_name: str  # e.g. "Dream efficientnet-lite0 blocks.9 seed 0"
     result: str = BLENDED  # the form the editor asked for: blended, the pure layer, or a difference layer
+    # The part of the picture the mask kept the dream to (picture coordinates, context included);
+    # outside it ``image`` is the picture's own pixels, so an editor's layer need hold only this part.
+    # None = the whole picture.
+    region: Optional[Bounds] = None

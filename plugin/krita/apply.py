@@ -47,7 +47,7 @@ from typing import Any, Callable, Generator, Optional
 
 from dreamlayer.ui.qt import QTimer
 
-from dreamlayer.pixels import Image, Mask
+from dreamlayer.pixels import Bounds, Image, Mask
 from dreamlayer.plugin.krita.adapter import KritaAdapterError, Source, from_image, write_pixels
 from dreamlayer.plugin.krita.host import Application, Document, Layer
 from dreamlayer.plugin.krita.pixelbytes import CHANNEL_TYPES, linear_light_layer, swap_red_blue
@@ -87,25 +87,33 @@ def wait_for(condition: Callable[[], bool], seconds: float = WAIT_SECONDS) -> Ge
 
 
 def apply_dream(app: Application, document: Document, source: Source, dreamed: Image, mask: Optional[Mask],
-                name: str) -> Steps:
+                name: str, region: Optional[Bounds] = None) -> Steps:
     """Add the dream as a layer named ``name`` (made unique) above the source, masked by ``mask`` (the mask the
     dream was blended with; None when it dreamed everywhere); the steps end with the new ``Layer``.
 
     ``dreamed`` is in the form ``source.result`` (the engine's: the pure dream, or the difference layer),
-    so the pixels only change byte order or colour space here."""
+    so the pixels only change byte order or colour space here. ``region``: the part of the picture the
+    mask kept the dream to (the engine's, in the picture's coordinates). A masked plain layer holds only
+    that part: outside it the dream is the source itself and the mask is 0, so leaving the layer empty
+    there shows the same picture, even where the painter later paints the mask further, and spares
+    Krita the rest of a big canvas."""
     size = (source.bounds.width, source.bounds.height)
     if (dreamed.width, dreamed.height) != size:
         raise KritaAdapterError("The dream does not have the size of the picture it was made from.")
     if mask is not None and ((mask.width, mask.height) != size or source.selection is None):
         raise KritaAdapterError("The dream's mask does not fit the selection of the picture it was made from.")
+    part = Bounds(0, 0, *size) if mask is None or region is None or source.difference else region
+    if part.empty or part.x < 0 or part.y < 0 or part.x + part.width > size[0] or part.y + part.height > size[1]:
+        raise KritaAdapterError("The part of the picture the engine dreamed lies outside the picture.")
+    at = Bounds(source.bounds.x + part.x, source.bounds.y + part.y, part.width, part.height)
 
     def fill(target: Layer) -> None:
         if source.difference:
             _write_difference(app, target, source, dreamed)
         else:
-            write_pixels(app, target, dreamed, source.bounds)
+            write_pixels(app, target, dreamed.crop(part), at)
         if mask is not None:
-            target.masks()[0].set_pixels(mask.data, source.bounds)
+            target.masks()[0].set_pixels(mask.crop(part).data, at)
 
     if mask is None:
         layer = document.new_paint_layer(unique_name(document, name))

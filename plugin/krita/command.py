@@ -27,4 +27,4 @@ def dream_on_document(app: Application, document: Document, engine_python: str, 
         return None
     if outcome.result != source.result:
         raise KritaAdapterError(f"The dream came back as {outcome.result!r} where {source.result!r} was asked for.")
-    return apply_dream(app, document, source, outcome.image, outcome.mask, outcome.layer_name)
+    return apply_dream(app, document, source, outcome.image, outcome.mask, outcome.layer_name, outcome.region)

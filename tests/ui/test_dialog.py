@@ -11,6 +11,7 @@ from PyQt5.QtWidgets import (QAbstractButton, QAbstractSpinBox, QApplication, QC
                              QWidget)
 
 from dreamlayer.objective import class_logit
+from dreamlayer.pixels import Bounds, Mask
 from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 from dreamlayer.ui import session
 from dreamlayer.ui.dialog import DreamDialog
@@ -156,6 +157,31 @@ def test_without_use_selection_the_outcome_has_no_mask(make_dialog, engine):
     assert dialog.outcome.mask is None
 
 
+@pytest.mark.parametrize("preview_first", [False, True], ids=["apply", "apply-hands-back-the-preview"])
+def test_a_small_selections_outcome_says_which_part_was_dreamed(make_dialog, engine, preview_first):
+    selection = bytearray(256 * 192)
+    for y in range(80, 100):
+        selection[y * 256 + 100:y * 256 + 130] = b"\xff" * 30
+    dialog = make_dialog(photo(256, 192), Mask(256, 192, bytes(selection)), engine=engine)
+    _ready(dialog)
+    _quick(dialog, steps=1)
+    if preview_first:  # at full size: Apply hands back this preview
+        dialog.preview_button.click()
+        wait_for(lambda: dialog._run is None and dialog._finished_preview is not None)
+    dialog.apply_button.click()
+    wait_for(lambda: dialog.result() == DreamDialog.Accepted)
+    assert dialog.outcome.region == Bounds(36, 16, 158, 148)  # the selection's box and 64 px of context
+
+
+def test_a_selection_whose_box_is_most_of_the_picture_dreams_all_of_it(make_dialog, engine):
+    dialog = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
+    _ready(dialog)
+    _quick(dialog, steps=1)
+    dialog.apply_button.click()
+    wait_for(lambda: dialog.result() == DreamDialog.Accepted)
+    assert dialog.outcome.region is None
+
+
 def test_apply_reuses_a_full_size_preview_of_the_same_settings(make_dialog, engine):
     dialog = make_dialog(photo(96, 64), half_mask(96, 64), engine=engine)
     _ready(dialog)
@@ -179,7 +205,7 @@ def test_an_editor_that_masks_its_layer_gets_the_pure_dream_and_the_pane_shows_t
     dialog.mask_box.feather.setValue(6)
     dialog.preview_button.click()
     wait_for(lambda: dialog._run is None and dialog._finished_preview is not None)
-    _, previewed, used = dialog._finished_preview
+    _, previewed, used, _ = dialog._finished_preview
     shown = from_qimage(dialog.pane.after)
     assert shown.width == dialog.preview_source.width
     dialog.apply_button.click()
