@@ -37,7 +37,8 @@ class EngineClient(QObject):
     started = pyqtSignal(int)  # dream id
     queued = pyqtSignal(int, int)  # dream id, dreams ahead of it
     progress = pyqtSignal(int, dict, object)  # dream id, progress fields, QImage preview or None
-    # dream id, pixels.Image (in the form asked), pixels.Mask used or None, fields ("blended": a pixels.Image if asked)
+    # dream id, pixels.Image (in the form asked), pixels.Mask used or None, fields ("blended": a pixels.Image if
+    # asked; "region": the pixels.Bounds a mask kept the dream to, or None)
     result = pyqtSignal(int, object, object, dict)
     cancelled = pyqtSignal(int)  # dream id
     failed = pyqtSignal(int, str)  # request id (-1 if none), one-line message
@@ -245,6 +246,7 @@ class EngineClient(QObject):
             fields = dict(message.fields)
             if fields.get("blended") is not None:
                 fields["blended"] = protocol.image_from(message, "blended")
+            fields["region"] = protocol.region_from(fields)
             self.result.emit(request_id, protocol.image_from(message), protocol.mask_from(message), fields)
         elif kind == "cancelled":
             self.cancelled.emit(request_id)

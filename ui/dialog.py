@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 from .qt import QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QImage, QLabel, QPushButton, QVBoxLayout, QWidget, Qt
 
 from dreamlayer.pixels import Bounds, Image, Mask
-from dreamlayer.protocol import BLENDED, PREVIEW_SIZE, region_from
+from dreamlayer.protocol import BLENDED, PREVIEW_SIZE
 from dreamlayer.settings import DEFAULT_MODEL, DreamSettings
 
 from .client import MISCONFIGURED, EngineClient
@@ -304,7 +304,7 @@ class DreamDialog(QDialog):
         if run is None or dream_id != run.id:
             return
         self._run = None
-        region = region_from(fields)
+        region = fields.get("region")  # Bounds, or None: the whole picture (the client decoded it)
         if run.full:
             self._finish(image, mask, region, run.settings)
             return
