@@ -96,7 +96,8 @@ def write_kra(path: str) -> None:
 
 
 def open_template(app: Application, space: ColorSpace) -> Document:
-    """The template as an open document Krita does not show, in ``space``; ``discard()`` it when done."""
+    """The template as an open document Krita does not show, its layer in ``space``; ``discard()`` it
+    when done."""
     handle, path = tempfile.mkstemp(prefix="dreamlayer-", suffix=".kra")
     os.close(handle)
     try:
@@ -105,6 +106,8 @@ def open_template(app: Application, space: ColorSpace) -> Document:
     finally:
         os.unlink(path)
     if document is None or len(document.top_layers()) != 1:
+        if document is not None:
+            document.discard()
         raise KritaAdapterError("Krita could not open the dream layer's template.")
     layer = document.top_layers()[0]
     if layer.space != space and not (layer.set_color_space(space) and layer.space == space):
