@@ -5,8 +5,8 @@ a mask only through an action on the active layer of a view. A document opened f
 such history: a tiny ``.kra`` written here holds one empty layer with an empty mask, Krita opens it
 unseen, converts it to the picture's colour space, and a copy of its layer is filled and added to
 the picture: one command, and no other change to the picture's stack on the way. Building the mask
-in the picture instead (add the layer, mask it, undo both, add a filled copy) made Krita update
-the 12 MP picture and its Layers docker five times: Apply with a feathered selection took
+in the picture instead (add the layer, mask it, undo both, add a filled copy) gave Krita five
+changes of the 12 MP picture's stack to process: Apply with a feathered selection took
 1.84-2.04 s (Krita CPU 2.4-2.7 s), against 0.63-0.75 s (CPU 0.84 s) this way (Krita 5.1.5,
 ``bench/krita_apply.py``). The layer carries a small sRGB profile written here (without one Krita
 warns that it could not load the layer's profile); the file is opened in batch mode all the same,
