@@ -3,10 +3,10 @@
 It copies the behaviour the plugin relies on, as observed in Krita 5.1.5: pixel data is
 BGRA (or the colour model's own channel order) in native byte order; adding a node is an
 undoable command; ``add_new_transparency_mask`` makes a mask from the current selection on
-the active node; converting a layer's colour space is an undoable command of its document.
-``openDocument``
-reads a ``.kra`` file's layers and masks (``maindoc.xml``; their pixels start empty); a node's
-pixels have no edges, and a node added to another document's stack moves to it, as in Krita.
+the active node (kept, so a test can see the plugin no longer needs it); converting a layer's
+colour space is an undoable command of its document. ``openDocument`` reads a ``.kra`` file's
+layers and masks (``maindoc.xml``; their pixels start empty); a node's pixels have no edges, and
+a node added to another document's stack moves to it, as in Krita.
 Compositing is plain straight-alpha "over" with transparency masks, except a layer in
 "linear light" mode with inherit alpha, which adds ``2 * layer - 1`` to the colours below
 and keeps their alpha, as Krita 5.1.5 was measured to; colour conversions cover RGBA
