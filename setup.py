@@ -53,5 +53,5 @@ setup(
         "dev": DEV,
         "all": sorted(set(ENGINE + UI + ONNX + VIDEO + CLUSTER + DEV)),
     },
-    entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:main"]},
+    entry_points={"console_scripts": ["dreamlayer = dreamlayer.cli:run"]},
 )

@@ -1,5 +1,5 @@
 import sys
 
-from dreamlayer.cli import main
+from dreamlayer.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -6,6 +6,7 @@ import sys
 from typing import Optional, Sequence
 
 from dreamlayer import __version__
+from dreamlayer.quick_exit import run_then_exit
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,5 +66,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
 
 
+def run() -> int:
+    """The ``dreamlayer`` command: ``main``, then an exit without the interpreter's teardown."""
+    return run_then_exit(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

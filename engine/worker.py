@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, Callable, Optional
 from dreamlayer import __version__, protocol
 from dreamlayer.pixels import Image
 from dreamlayer.protocol import Message, ProtocolError
+from dreamlayer.quick_exit import run_then_exit
 
 from . import runtime
 from .dream_line import DreamJob, DreamLine
@@ -345,4 +346,4 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_then_exit(main))

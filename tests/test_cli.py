@@ -30,6 +30,32 @@ def test_every_subcommand_has_help():
         assert done.returncode == 0 and "usage: dreamlayer" in done.stdout, command
 
 
+_TORN_DOWN = """
+import sys
+from dreamlayer import cli
+class Torn:
+    def __del__(self):
+        print("torn down", file=sys.stderr)
+cli.torn = Torn()  # freed in the interpreter's teardown, if there is one
+sys.exit(cli.{entry}())
+"""
+
+
+@pytest.mark.parametrize("entry", ["run", "main"])
+def test_the_command_skips_the_teardown_but_keeps_its_output_and_exit_code(entry, capsys):
+    """``run`` (the console script) ends the process once ``main`` returns; nothing it printed is lost."""
+    assert main(["layers", "efficientnet-lite0"]) == 0
+    expected = capsys.readouterr().out
+    listed = subprocess.run([sys.executable, "-c", _TORN_DOWN.format(entry=entry), "layers", "efficientnet-lite0"],
+                            capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout == expected and expected.count("\n") > 10
+    assert ("torn down" in listed.stderr) == (entry == "main")
+    failed = subprocess.run([sys.executable, "-c", _TORN_DOWN.format(entry=entry), "layers", "no-such-model"],
+                            capture_output=True, text=True)
+    assert failed.returncode == 2 and "no-such-model" in failed.stderr
+
+
 def test_dream_help_documents_the_objective_language():
     done = subprocess.run([sys.executable, "-m", "dreamlayer", "dream", "--help"], capture_output=True, text=True)
     assert "class:goldfish" in done.stdout and "--mask" in done.stdout and "--tile" in done.stdout
