@@ -123,7 +123,7 @@ def evaluate(backend: Backend, image: np.ndarray, tile: int) -> float:
 
     Forward only: a third of what a step costs, which matters most for previews and big photos.
     """
-    return tiled_value(image, backend.value, tile)
+    return tiled_value(image, backend.value, tile, backend.lanes)
 
 
 def dream(image: np.ndarray, settings: DreamSettings, *, mask: Optional[np.ndarray] = None,

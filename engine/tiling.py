@@ -128,11 +128,19 @@ def tiled_gradient(image: np.ndarray, gradient: Gradient, tile: int,
     return grad, total / (height * width)
 
 
-def tiled_value(image: np.ndarray, value: Value, tile: int) -> float:
-    """The area-weighted mean score over the picture's tiles, forward only: one stream of tiles of
-    the whole budget, so the figure is the same on every machine, lanes or not."""
+def tiled_value(image: np.ndarray, value: Value, tile: int, lanes: Optional[Lanes] = None) -> float:
+    """The area-weighted mean score over the picture's tiles, forward only: one stream's tiles of
+    the whole budget, so the figure is the same on every machine, lanes or not; ``lanes`` only
+    compute those tiles side by side."""
     _, _, height, width = image.shape
+    boxes = tiles(height, width, tile)
+
+    def work(box: tuple[int, int, int, int]) -> float:
+        y0, y1, x0, x1 = box
+        return value(np.ascontiguousarray(image[:, :, y0:y1, x0:x1]))
+
+    values = map(work, boxes) if lanes is None or len(boxes) == 1 else lanes.map(work, boxes)
     total = 0.0
-    for y0, y1, x0, x1 in tiles(height, width, tile):
-        total += value(np.ascontiguousarray(image[:, :, y0:y1, x0:x1])) * (y1 - y0) * (x1 - x0)
+    for (y0, y1, x0, x1), score in zip(boxes, values):
+        total += score * (y1 - y0) * (x1 - x0)
     return total / (height * width)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from dreamlayer.engine.lanes import Lanes, lane
-from dreamlayer.engine.tiling import SPLIT_FROM, tiled_gradient, tiles
+from dreamlayer.engine.tiling import SPLIT_FROM, tiled_gradient, tiled_value, tiles
 
 pytestmark = pytest.mark.numeric
 
@@ -80,6 +80,20 @@ def test_lanes_give_what_one_stream_gives_on_the_same_tiles(lanes: Lanes):
     alone, alone_value = tiled_gradient(image, _squares, 71, shift=(17, -40))
     np.testing.assert_array_equal(grad, alone)
     assert value == alone_value
+
+
+def test_a_score_computed_in_lanes_is_one_streams_to_the_bit(lanes: Lanes):
+    """The before/after figures: the same whole-budget tiles as one stream, only side by side."""
+    image = np.random.default_rng(2).random((1, 3, 301, 413), dtype=np.float32)  # tiles of unequal sizes
+    seen: list[tuple[int, ...]] = []
+
+    def score(x: np.ndarray) -> float:
+        seen.append(x.shape)
+        return _squares(x)[1]
+
+    assert tiled_value(image, score, 100, lanes) == tiled_value(image, score, 100)
+    half = len(seen) // 2
+    assert half == len(tiles(301, 413, 100)) > 2 and sorted(seen[:half]) == sorted(seen[half:])
 
 
 def test_the_tiles_in_flight_hold_one_tiles_budget_and_a_small_picture_is_split(lanes: Lanes):
