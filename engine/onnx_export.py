@@ -107,8 +107,8 @@ def _translations() -> dict:
         inputs = (x, weight) if bias is None else (x, weight, bias)
         return op.Conv(*inputs, auto_pad="SAME_UPPER", strides=list(stride), group=groups)
 
-    def conv_same_input_grad(grad: Any, x: Any, weight: Any, stride: Sequence[int], groups: int) -> Any:
-        size = op.Shape(x, start=2, end=4)
+    def conv_same_input_grad(grad: Any, size: Any, weight: Any, stride: Sequence[int], groups: int) -> Any:
+        size = op.Concat(*[op.Reshape(s, op.Constant(value_ints=[1])) for s in size], axis=0)
         kernel = op.Shape(weight, start=2, end=4)
         steps, one = op.Constant(value_ints=list(stride)), op.Constant(value_ints=[1, 1])
         outputs = op.Div(op.Sub(op.Add(size, steps), one), steps)  # ceil(size / stride)

@@ -141,6 +141,18 @@ def test_max_pooling_and_symmetric_padding_export_too(googlenet_graph: Path, hei
     assert value == pytest.approx(expected, rel=1e-5)
 
 
+def test_sizes_come_from_the_picture_not_from_activations(graph: Path):
+    """ONNX Runtime keeps activations in its blocked layout; a Shape of one made it copy the whole
+    activation back to plain NCHW only to read its size (3 copies a step up to blocks.9)."""
+    import onnx
+
+    model = onnx.load(str(graph))
+    made_by = {out: node.op_type for node in model.graph.node for out in node.output}
+    read = [node.input[0] for node in model.graph.node if node.op_type == "Shape"]
+    assert read and all(made_by.get(name) in (None, "Constant") for name in read), \
+        [(name, made_by.get(name)) for name in read if made_by.get(name) not in (None, "Constant")]
+
+
 def test_the_file_says_what_it_holds(graph: Path):
     meta = metadata(graph)
     assert meta["dreamlayer.model"] == MODEL

@@ -46,34 +46,37 @@ def _conv_same_shape(x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch
 
 
 @torch.library.custom_op("dreamlayer::conv_same_input_grad", mutates_args=())
-def conv_same_input_grad(grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: list[int],
+def conv_same_input_grad(grad: torch.Tensor, size: list[int], weight: torch.Tensor, stride: list[int],
                          groups: int) -> torch.Tensor:
-    """d conv_same / d x applied to ``grad`` (the weights are frozen: no weight gradient)."""
+    """d conv_same / d x applied to ``grad``, for an input ``x`` of spatial ``size`` (the weights are
+    frozen: no weight gradient). The size, not the input: exported, it is arithmetic on the
+    picture's size, where a shape read off the activation made ONNX Runtime copy that activation
+    out of its blocked layout only to read it."""
     kernel = (weight.shape[2], weight.shape[3])
-    padded = pad_same(x, kernel, (stride[0], stride[1]))
+    (top, bottom), (left, right) = (same_padding(size[0], kernel[0], stride[0]),
+                                    same_padding(size[1], kernel[1], stride[1]))
+    padded = grad.new_empty(grad.shape[0], weight.shape[1] * groups, size[0] + top + bottom, size[1] + left + right)
     full = torch.ops.aten.convolution_backward(grad, padded, weight, None, stride, [0, 0], [1, 1], False, [0, 0],
                                                groups, [True, False, False])[0]
-    top = same_padding(x.shape[2], kernel[0], stride[0])[0]
-    left = same_padding(x.shape[3], kernel[1], stride[1])[0]
-    return full[:, :, top:top + x.shape[2], left:left + x.shape[3]].contiguous()
+    return full[:, :, top:top + size[0], left:left + size[1]].contiguous()
 
 
 @conv_same_input_grad.register_fake
-def _conv_same_input_grad_shape(grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, stride: list[int],
+def _conv_same_input_grad_shape(grad: torch.Tensor, size: list[int], weight: torch.Tensor, stride: list[int],
                                 groups: int) -> torch.Tensor:
-    return torch.empty_like(x)
+    return grad.new_empty(grad.shape[0], weight.shape[1] * groups, size[0], size[1])
 
 
 def _keep(ctx: Any, inputs: tuple[Any, ...], output: torch.Tensor) -> None:
     x, weight, _bias, stride, groups = inputs
-    ctx.save_for_backward(x, weight)
-    ctx.geometry = (stride, groups)
+    ctx.save_for_backward(weight)
+    ctx.geometry = (list(x.shape[2:]), stride, groups)
 
 
 def _backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], None, None, None, None]:
-    x, weight = ctx.saved_tensors
-    stride, groups = ctx.geometry
-    return conv_same_input_grad(grad, x, weight, stride, groups), None, None, None, None
+    (weight,) = ctx.saved_tensors
+    size, stride, groups = ctx.geometry
+    return conv_same_input_grad(grad, size, weight, stride, groups), None, None, None, None
 
 
 conv_same.register_autograd(_backward, setup_context=_keep)
