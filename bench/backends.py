@@ -105,14 +105,14 @@ def _run_worker(backend: str, size: tuple[int, int], repeats: int, folder: Path,
 
 
 @contextmanager
-def graph_cache() -> Iterator[dict[str, str]]:
-    """An environment whose private model cache holds the default model's graph up to the README's
-    layer, exported and imported as a user would (``export-onnx --up-to``, ``models import``)."""
+def graph_cache(layer: str = LAYER) -> Iterator[dict[str, str]]:
+    """An environment whose private model cache holds the default model's graph up to ``layer`` (the
+    README's by default), exported and imported as a user would (``export-onnx --up-to``, ``models import``)."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         env = dict(os.environ, DREAMLAYER_CACHE=str(folder / "cache"))
         graph = folder / "graph.onnx"
-        subprocess.run([sys.executable, "-m", "dreamlayer.cli", "export-onnx", MODEL, "--up-to", LAYER, "-o",
+        subprocess.run([sys.executable, "-m", "dreamlayer.cli", "export-onnx", MODEL, "--up-to", layer, "-o",
                         str(graph)], cwd=ROOT, env=env, check=True, capture_output=True)
         subprocess.run([sys.executable, "-m", "dreamlayer.cli", "models", "import", str(graph)], cwd=ROOT, env=env,
                        check=True, capture_output=True)

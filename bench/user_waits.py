@@ -69,8 +69,12 @@ def lines(figures: dict[str, Any]) -> list[str]:
     floor = figures.get("floor", {})
     if "step_over_floor" in floor:
         out.append(f"Step against its floor ({floor['tile'][0]}x{floor['tile'][1]} tile, {floor['threads']} threads): "
-                   f"engine step {floor['engine_step_ms']:.1f} ms, floor {floor['step_floor_ms']:.1f} ms "
-                   f"(2 x the faster forward), **{floor['step_over_floor']:.2f}x** (target <= 1.2).")
+                   f"floor {floor['step_floor_ms']:.1f} ms (2 x the fastest forward: torch "
+                   f"{floor['engine_forward_ms']:.1f}, ONNX Runtime on the plain export "
+                   f"{floor['onnx_forward_ms']:.1f}, on the onnx backend's graph {floor['onnx_graph_forward_ms']:.1f} "
+                   f"ms); torch step {floor['engine_step_ms']:.1f} ms, **{floor['step_over_floor']:.2f}x**; onnx "
+                   f"backend step {floor['onnx_graph_step_ms']:.1f} ms, **{floor['onnx_graph_step_over_floor']:.2f}x** "
+                   f"(target <= 1.2).")
     if "lanes_step_over_floor" in floor:
         out.append(f"In {floor['lanes']} lanes, as the dream runs ({floor['lanes_tile'][0]}x{floor['lanes_tile'][1]} "
                    f"tiles): step {floor['lanes_step_ms_per_tile']:.1f} ms a tile, floor 2 x "
