@@ -37,6 +37,13 @@ def _no_fusion() -> None:
     efficientnet_lite._fusable = lambda x, weight: False
 
 
+def _no_pointwise_matmul() -> None:
+    """1x1 convolutions' input gradients through oneDNN's convolution backward."""
+    from dreamlayer.engine.models import efficientnet_lite
+
+    efficientnet_lite._pointwise = lambda weight, stride, groups: False
+
+
 def _new_mask_buffers() -> None:
     """ReLU6's backward into a fresh buffer instead of over the saved output."""
     import torch
@@ -115,6 +122,7 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "bn-fold": _no_fold,
     "fusion": _no_fusion,
     "masks-in-place": _new_mask_buffers,
+    "pointwise-matmul": _no_pointwise_matmul,
     "channels-last": _nchw,
     "padding-in-the-convolution": _explicit_pad,
     "forward-only-evaluation": _gradient_evaluation,

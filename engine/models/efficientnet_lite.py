@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Optional, cast
+from typing import Any, Optional, Sequence, cast
 
 import torch
 from torch import nn
@@ -18,10 +18,16 @@ from torch.nn import functional as F
 from .same_conv import conv_same, pad_same, same_padding
 
 
+def _frozen_on_cpu(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Float32 on the CPU with frozen weights (only the input gradient is asked for): where the
+    hand-made forwards and backwards below apply."""
+    return x.device.type == "cpu" and x.dtype == torch.float32 and not weight.requires_grad
+
+
 def _fusable(x: torch.Tensor, weight: torch.Tensor) -> bool:
-    """oneDNN can apply the ReLU6 inside the convolution: CPU, float32, frozen weights."""
-    return (x.device.type == "cpu" and x.dtype == torch.float32 and not weight.requires_grad
-            and torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_convolution_pointwise"))
+    """oneDNN can apply the ReLU6 inside the convolution."""
+    return (_frozen_on_cpu(x, weight) and torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, "_convolution_pointwise"))
 
 
 def _same_axis(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -37,6 +43,34 @@ def _same_axis(size: int, kernel: int, stride: int) -> tuple[int, int]:
 
 def _crop(y: torch.Tensor, crop: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
     return y[:, :, crop[0]:crop[0] + size[0], crop[1]:crop[1] + size[1]]
+
+
+def _pointwise(weight: torch.Tensor, stride: Sequence[int], groups: int) -> bool:
+    return weight.shape[2] == weight.shape[3] == 1 and tuple(stride) == (1, 1) and groups == 1
+
+
+def _pointwise_input_grad(grad: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The input gradient of a 1x1 convolution as one matrix product over channels-last pixels:
+    oneDNN's convolution backward took 1.2-1.9x as long on this network's shapes (2-core AVX-512
+    Xeon, 512x384 tile: 7.9 ms against 5.3 for one of each)."""
+    n, channels, height, width = grad.shape
+    rows = grad.contiguous(memory_format=torch.channels_last).permute(0, 2, 3, 1).reshape(-1, channels)
+    product = torch.mm(rows, weight.reshape(weight.shape[0], -1))
+    return product.view(n, height, width, -1).permute(0, 3, 1, 2)
+
+
+class _PointwiseConv(torch.autograd.Function):
+    """A frozen 1x1 convolution whose input gradient is ``_pointwise_input_grad``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
+        ctx.save_for_backward(weight)
+        return F.conv2d(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], None, None]:
+        (weight,) = ctx.saved_tensors
+        return _pointwise_input_grad(grad, weight), None, None
 
 
 def _mask_relu6(grad: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -82,6 +116,8 @@ class _ConvReLU6(torch.autograd.Function):
             _crop(full, crop, size).copy_(grad)
             grad = full
         grad = _mask_relu6(grad, y)
+        if _pointwise(weight, stride, groups):
+            return _pointwise_input_grad(grad, weight), None, None, None, None, None, None, None
         grad_x = torch.ops.aten.convolution_backward(grad, x, weight, None, stride, padding, [1, 1], False, [0, 0],
                                                      groups, [True, False, False])[0]
         return grad_x, None, None, None, None, None, None, None
@@ -123,6 +159,8 @@ class SameConv2d(nn.Conv2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kh, kw = self.weight.shape[-2:]
+        if _pointwise(self.weight, self.stride, self.groups) and _frozen_on_cpu(x, self.weight):
+            return _PointwiseConv.apply(x, self.weight, self.bias)
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), self.dilation, self.groups)
         if self.for_export:
