@@ -95,9 +95,10 @@ def _translations() -> dict:
     Forward, ``Conv`` with ``auto_pad=SAME_UPPER``: ONNX Runtime pads by the input's size inside
     its blocked-layout kernel, with no padded copy. Backward, the full transposed convolution
     (every input row any window touched), then one crop at SAME's leading padding, computed from
-    the input's size. A depthwise one is zeros inserted between the gradient's pixels (a 1x1
-    transposed convolution) and a plain depthwise convolution with the kernel flipped: ONNX
-    Runtime's grouped ConvTranspose runs one small matrix product per channel, several times slower.
+    the input's size. A depthwise one with stride 2 and an odd kernel (every strided layer of
+    EfficientNet-Lite and MobileNet) is zeros inserted between the gradient's pixels and a plain
+    depthwise convolution with the kernel flipped, with no crop: ONNX Runtime's grouped
+    ConvTranspose runs one small matrix product per channel, several times slower.
     """
     from onnxscript import opset18
 
@@ -109,24 +110,36 @@ def _translations() -> dict:
 
     def conv_same_input_grad(grad: Any, size: Any, weight: Any, stride: Sequence[int], groups: int) -> Any:
         size = op.Concat(*[op.Reshape(s, op.Constant(value_ints=[1])) for s in size], axis=0)
+        kernel = weight.shape[2:] if weight.shape is not None else None
+        depthwise = groups > 1 and weight.shape is not None and weight.shape[1] == 1
+        if depthwise and list(stride) == [2, 2] and kernel is not None and all(k % 2 for k in kernel):
+            return _strided_depthwise_input_grad(grad, size, weight, groups, kernel)
         kernel = op.Shape(weight, start=2, end=4)
         steps, one = op.Constant(value_ints=list(stride)), op.Constant(value_ints=[1, 1])
         outputs = op.Div(op.Sub(op.Add(size, steps), one), steps)  # ceil(size / stride)
         total = op.Max(op.Sub(op.Add(op.Mul(op.Sub(outputs, one), steps), kernel), size),
                        op.Constant(value_ints=[0, 0]))
         begin = op.Div(total, op.Constant(value_ints=[2, 2]))
-        depthwise = groups > 1 and weight.shape is not None and weight.shape[1] == 1
-        if depthwise:
-            ones = op.Expand(op.Constant(value_float=1.0),
-                             op.Concat(op.Shape(weight, start=0, end=1), op.Constant(value_ints=[1, 1, 1]), axis=0))
-            spread = op.ConvTranspose(grad, ones, strides=list(stride), group=groups)
-            flipped = op.Slice(weight, op.Constant(value_ints=[-1, -1]), op.Constant(value_ints=[-2**63, -2**63]),
-                               op.Constant(value_ints=[2, 3]), op.Constant(value_ints=[-1, -1]))
-            pad = [weight.shape[2] - 1, weight.shape[3] - 1] * 2
-            full = op.Conv(spread, flipped, pads=pad, group=groups)
-        else:
-            full = op.ConvTranspose(grad, weight, strides=list(stride), group=groups)
+        full = op.ConvTranspose(grad, weight, strides=list(stride), group=groups)
         return op.Slice(full, begin, op.Add(begin, size), op.Constant(value_ints=[2, 3]))
+
+    def _strided_depthwise_input_grad(grad: Any, size: Any, weight: Any, groups: int, kernel: Sequence[int]) -> Any:
+        """Zeros between the gradient's pixels, and one more zero row or column in front along an axis
+        of even size (a transposed convolution with a 1x1 or 2-long kernel), then a depthwise
+        convolution with the kernel flipped, padded by half of it on each side: SAME pads an even
+        axis one less in front, hence the extra zero. The result has the input's size, with no
+        crop, so the product with the ReLU6 mask after it stays in ONNX Runtime's blocked layout
+        (a crop made it copy three tensors out of that layout and back, per strided layer)."""
+        ones = op.Expand(op.Constant(value_float=1.0),
+                         op.Concat(op.Shape(weight, start=0, end=1), op.Constant(value_ints=[1, 1, 1]), axis=0))
+        even = op.Sub(op.Constant(value_ints=[1, 1]), op.Mod(size, op.Constant(value_ints=[2, 2])))
+        zeros = op.Constant(value_ints=[0, 0])
+        spreader = op.Pad(ones, op.Concat(zeros, even, zeros, zeros, axis=0))
+        spread = op.ConvTranspose(grad, spreader, strides=[2, 2], group=groups)
+        flipped = op.Slice(weight, op.Constant(value_ints=[-1, -1]), op.Constant(value_ints=[-2**63, -2**63]),
+                           op.Constant(value_ints=[2, 3]), op.Constant(value_ints=[-1, -1]))
+        half = [kernel[0] // 2, kernel[1] // 2]
+        return op.Conv(spread, flipped, pads=half * 2, group=groups)
 
     return {same_conv.conv_same._opoverload: conv_same,
             same_conv.conv_same_input_grad._opoverload: conv_same_input_grad}
