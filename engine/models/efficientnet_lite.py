@@ -45,6 +45,15 @@ def _crop(y: torch.Tensor, crop: tuple[int, int], size: tuple[int, int]) -> torc
     return y[:, :, crop[0]:crop[0] + size[0], crop[1]:crop[1] + size[1]]
 
 
+def _zero_outside(y: torch.Tensor, crop: tuple[int, int], size: tuple[int, int]) -> None:
+    """Zeros in ``y`` outside ``_crop(y, crop, size)``: the first row or column, as SAME crops."""
+    (top, left), (height, width) = crop, y.shape[-2:]
+    for rows in (slice(0, top), slice(top + size[0], height)):
+        y[:, :, rows].zero_()
+    for columns in (slice(0, left), slice(left + size[1], width)):
+        y[:, :, :, columns].zero_()
+
+
 def _pointwise(weight: torch.Tensor, stride: Sequence[int], groups: int) -> bool:
     return weight.shape[2] == weight.shape[3] == 1 and tuple(stride) == (1, 1) and groups == 1
 
@@ -111,11 +120,13 @@ class _ConvReLU6(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], ...]:
         x, weight, y = ctx.saved_tensors
         stride, padding, groups, crop, size = ctx.geometry
-        if crop != (0, 0):
-            full = torch.zeros_like(y)
-            _crop(full, crop, size).copy_(grad)
-            grad = full
-        grad = _mask_relu6(grad, y)
+        if crop == (0, 0):
+            grad = _mask_relu6(grad, y)
+        else:  # the masked gradient of the part kept, and none where the crop dropped, all in y
+            kept = _crop(y, crop, size)
+            kept.copy_(_mask_relu6(grad, kept))  # a no-op where the mask was written in place
+            _zero_outside(y, crop, size)
+            grad = y
         if _pointwise(weight, stride, groups):
             return _pointwise_input_grad(grad, weight), None, None, None, None, None, None, None
         grad_x = torch.ops.aten.convolution_backward(grad, x, weight, None, stride, padding, [1, 1], False, [0, 0],
