@@ -38,7 +38,8 @@ def _no_fusion() -> None:
 
 
 def _no_pointwise_matmul() -> None:
-    """1x1 convolutions' input gradients through oneDNN's convolution backward."""
+    """1x1 convolutions' input gradients through oneDNN's convolution backward, and each block's
+    residual added after its projection, not in the same call."""
     from dreamlayer.engine.models import efficientnet_lite
 
     efficientnet_lite._pointwise = lambda weight, stride, groups: False

@@ -69,17 +69,23 @@ def _pointwise_input_grad(grad: torch.Tensor, weight: torch.Tensor) -> torch.Ten
 
 
 class _PointwiseConv(torch.autograd.Function):
-    """A frozen 1x1 convolution whose input gradient is ``_pointwise_input_grad``."""
+    """A frozen 1x1 convolution whose input gradient is ``_pointwise_input_grad``, plus a
+    ``residual`` (if given) added in the same oneDNN call: a pass fewer over the block's output."""
 
     @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor]) -> torch.Tensor:
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: Optional[torch.Tensor],
+                residual: Optional[torch.Tensor]) -> torch.Tensor:
         ctx.save_for_backward(weight)
-        return F.conv2d(x, weight, bias)
+        ctx.residual = residual is not None
+        if residual is None:
+            return F.conv2d(x, weight, bias)
+        return torch.ops.mkldnn._convolution_pointwise.binary(x, residual, weight, bias, [0, 0], [1, 1], [1, 1], 1,
+                                                              "add", None, None, [], None)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], None, None]:
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[Optional[torch.Tensor], None, None, Optional[torch.Tensor]]:
         (weight,) = ctx.saved_tensors
-        return _pointwise_input_grad(grad, weight), None, None
+        return _pointwise_input_grad(grad, weight), None, None, grad if ctx.residual else None
 
 
 def _mask_relu6(grad: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -171,7 +177,7 @@ class SameConv2d(nn.Conv2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         kh, kw = self.weight.shape[-2:]
         if _pointwise(self.weight, self.stride, self.groups) and _frozen_on_cpu(x, self.weight):
-            return _PointwiseConv.apply(x, self.weight, self.bias)
+            return _PointwiseConv.apply(x, self.weight, self.bias, None)
         if self.stride == (1, 1) and kh % 2 and kw % 2:
             return F.conv2d(x, self.weight, self.bias, 1, (kh // 2, kw // 2), self.dilation, self.groups)
         if self.for_export:
@@ -246,7 +252,11 @@ class MBConvBlock(nn.Module):
         if self.expand:
             x = _conv_bn_relu6(self._expand_conv, self._bn0, x)
         x = _conv_bn_relu6(self._depthwise_conv, self._bn1, x)
-        x = self._bn2(self._project_conv(x))
+        project = self._project_conv
+        fused = isinstance(self._bn2, nn.Identity) and _pointwise(project.weight, project.stride, project.groups)
+        if self.residual and fused and _fusable(x, project.weight):  # not a module call: hooks on it see nothing
+            return _PointwiseConv.apply(x, project.weight, project.bias, inputs)
+        x = self._bn2(project(x))
         return x + inputs if self.residual else x
 
 
