@@ -6,7 +6,9 @@ exported from the plain reference network (``bench.baseline.load_plain``), and t
 on the graph ``export-onnx`` writes (its forward and its step). A step needs at least two
 forwards' work (the input gradient has the forward's multiply-adds), so twice the fastest
 forward is a floor for a step, and the README dream scaled by floor / step is a floor for the
-whole dream. Prints the figures and writes them to a JSON file.
+whole dream. Each step is also split by kind of operator (``bench/step_kinds.py``): its
+convolutions alone against the floor say how much of the distance the rest of the step makes.
+Prints the figures and writes them to a JSON file.
 """
 from __future__ import annotations
 
@@ -35,7 +37,7 @@ from dreamlayer.engine.models.network import DreamNet  # noqa: E402
 from dreamlayer.engine.objectives import Scorer, compile_objective  # noqa: E402
 from dreamlayer.objective import layer as layer_objective  # noqa: E402
 
-from . import baseline, machine  # noqa: E402
+from . import baseline, machine, step_kinds  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "efficientnet-lite0"
@@ -100,7 +102,7 @@ def measure(width: int, height: int, layer: str, repeats: int) -> dict:
     objective = compile_objective(layer_objective(layer), net)
     forward, step = partial(_forward, net, objective, image), partial(_step, net, objective, image)
     figures = {"engine_forward_ms": median_ms(forward, repeats), "engine_step_ms": median_ms(step, repeats),
-               "objective_engine": float(forward())}
+               "objective_engine": float(forward()), "engine_step_shares": step_kinds.torch_shares(step, PROFILED)}
 
     plain = Truncated(baseline.load_plain(MODEL), int(layer.split(".")[1])).eval()
     with torch.no_grad():
@@ -113,11 +115,15 @@ def measure(width: int, height: int, layer: str, repeats: int) -> dict:
     figures["step_floor_ms"] = 2 * min(figures[name] for name in FORWARDS)
     figures["step_over_floor"] = figures["engine_step_ms"] / figures["step_floor_ms"]
     figures["onnx_graph_step_over_floor"] = figures["onnx_graph_step_ms"] / figures["step_floor_ms"]
+    for side in ("engine", "onnx_graph"):  # the step's convolutions alone, against the whole step's floor
+        convolutions = figures[f"{side}_step_ms"] * figures[f"{side}_step_shares"]["convolutions"]
+        figures[f"{side}_convolutions_over_floor"] = convolutions / figures["step_floor_ms"]
     figures.update(_in_lanes(width, height, net, objective, repeats))
     return figures
 
 
 FORWARDS = ("engine_forward_ms", "onnx_forward_ms", "onnx_graph_forward_ms")
+PROFILED = 5  # steps profiled for the shares of ``step_kinds``
 
 
 def _onnx_backend(image: torch.Tensor, layer: str, repeats: int) -> dict:
@@ -138,7 +144,9 @@ def _onnx_backend(image: torch.Tensor, layer: str, repeats: int) -> dict:
             backend = open_backend(DreamSettings(backend="onnx", layers=[layer]))
             return {"onnx_graph_forward_ms": median_ms(lambda: backend.value(tile), repeats),
                     "onnx_graph_step_ms": median_ms(lambda: backend.gradient(tile), repeats),
-                    "objective_onnx_graph": backend.value(tile)}
+                    "objective_onnx_graph": backend.value(tile),
+                    "onnx_graph_step_shares": step_kinds.onnx_shares(backend.path, {"image": tile, **backend.weights},
+                                                                     PROFILED)}
         finally:
             if before is None:
                 del os.environ[CACHE_ENV]
@@ -200,6 +208,11 @@ def main(argv: Optional[list[str]] = None) -> None:
           f"{figures['step_floor_ms']:.1f} ms; the step is {figures['step_over_floor']:.2f}x the floor")
     print(f"  onnx backend step {figures['onnx_graph_step_ms']:.1f} ms, "
           f"{figures['onnx_graph_step_over_floor']:.2f}x the floor")
+    for side, name in (("engine", "torch"), ("onnx_graph", "onnx backend")):
+        shares = figures[f"{side}_step_shares"]
+        print(f"  {name} step by kind: " + ", ".join(f"{kind} {shares[kind] * figures[f'{side}_step_ms']:.1f} ms"
+                                                     for kind in step_kinds.KINDS if shares[kind])
+              + f"; its convolutions alone are {figures[f'{side}_convolutions_over_floor']:.2f}x the floor")
     if "lanes" in figures:
         w, h = figures["lanes_tile"]
         print(f"  in {figures['lanes']} lanes, {w}x{h} tiles: forward {figures['lanes_forward_ms_per_tile']:.1f} ms, "

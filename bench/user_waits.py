@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-from . import big, krita_apply, startup, whole
+from . import big, krita_apply, startup, step_kinds, whole
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,6 +75,13 @@ def lines(figures: dict[str, Any]) -> list[str]:
                    f"ms); torch step {floor['engine_step_ms']:.1f} ms, **{floor['step_over_floor']:.2f}x**; onnx "
                    f"backend step {floor['onnx_graph_step_ms']:.1f} ms, **{floor['onnx_graph_step_over_floor']:.2f}x** "
                    f"(target <= 1.2).")
+        if "engine_convolutions_over_floor" in floor:
+            step_ms, shares = floor["onnx_graph_step_ms"], floor["onnx_graph_step_shares"]
+            rest = [f"{kind} {shares[kind] * step_ms:.1f} ms" for kind in step_kinds.KINDS[1:]]
+            out.append(f"Their convolutions alone (`bench/step_kinds.py`): torch "
+                       f"{floor['engine_convolutions_over_floor']:.2f}x the floor, onnx backend "
+                       f"{floor['onnx_graph_convolutions_over_floor']:.2f}x; the rest of the onnx step is "
+                       + ", ".join(rest) + ".")
     if "lanes_step_over_floor" in floor:
         out.append(f"In {floor['lanes']} lanes, as the dream runs ({floor['lanes_tile'][0]}x{floor['lanes_tile'][1]} "
                    f"tiles): step {floor['lanes_step_ms_per_tile']:.1f} ms a tile, floor 2 x "

@@ -122,6 +122,14 @@ def test_floor_runs_the_same_network_in_onnx_runtime(tmp_path):
                                               report["onnx_graph_forward_ms"])
     assert report["onnx_graph_step_ms"] > report["onnx_graph_forward_ms"] > 0
     assert "the step is" in done.stdout
+    for side in ("engine", "onnx_graph"):  # where each step's time goes: every kind the network has
+        shares = report[f"{side}_step_shares"]
+        assert sum(shares.values()) == pytest.approx(1)
+        assert shares["convolutions"] > shares["relu6 masks"] > 0 and shares["other"] > 0
+        assert report[f"{side}_convolutions_over_floor"] == pytest.approx(
+            report[f"{side}_step_ms"] * shares["convolutions"] / report["step_floor_ms"])
+    assert report["engine_step_shares"]["zero insertion"] == 0  # torch's strided backward has it inside
+    assert report["onnx_graph_step_shares"]["zero insertion"] > 0
     if os.cpu_count() and os.cpu_count() > 1:  # the lanes' figures: half the area, per tile
         assert report["lanes_tile"] == [68, 45] and report["lanes_step_ms_per_tile"] > 0
         assert report["lanes_step_over_floor"] == pytest.approx(
