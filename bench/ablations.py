@@ -117,6 +117,13 @@ def _no_truncation() -> None:
     DreamNet.activations = lambda self, image, layers: original(self, image, set(layers) | {LOGITS})
 
 
+def _lanes_on_every_core() -> None:
+    """Each lane's torch operators on a team of all the cores, as before lanes kept to a share."""
+    from dreamlayer.engine.backends import torch_backend
+
+    torch_backend.take_lane_share = lambda: None
+
+
 def _one_stream() -> None:
     """Tiles one at a time with the whole tile budget, as before lanes."""
     from dreamlayer.engine import lanes
@@ -138,6 +145,7 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "roll-free-tiles": _roll,
     "truncation": _no_truncation,
     "lanes": _one_stream,
+    "lane-share": _lanes_on_every_core,
 }
 
 

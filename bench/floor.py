@@ -157,6 +157,7 @@ def _onnx_backend(image: torch.Tensor, layer: str, repeats: int) -> dict:
 def _in_lanes(width: int, height: int, net: DreamNet, objective: Scorer, repeats: int) -> dict:
     """The same against the same floor where the dream computes tiles in lanes (``engine/lanes.py``):
     four tiles of the lanes' size (half the area) at once, forward and step, per tile."""
+    from dreamlayer.engine.backends.torch_lanes import take_lane_share
     from dreamlayer.engine.lanes import cpu_lanes
 
     lanes = cpu_lanes()
@@ -165,7 +166,11 @@ def _in_lanes(width: int, height: int, net: DreamNet, objective: Scorer, repeats
     scale = math.sqrt(lanes.count)
     size = (round(height / scale), round(width / scale))
     tiles = [torch.rand(1, 3, *size, generator=torch.Generator().manual_seed(i)) for i in range(2 * lanes.count)]
-    forward, step = partial(_forward, net, objective), partial(_step, net, objective)
+    def in_lane(run: Callable[[DreamNet, Scorer, torch.Tensor], torch.Tensor], tile: torch.Tensor) -> torch.Tensor:
+        take_lane_share()
+        return run(net, objective, tile)
+
+    forward, step = partial(in_lane, _forward), partial(in_lane, _step)
     forward_ms = median_ms(lambda: list(lanes.map(forward, tiles)), repeats) / len(tiles)
     step_ms = median_ms(lambda: list(lanes.map(step, tiles)), repeats) / len(tiles)
     return {"lanes": lanes.count, "lanes_tile": [size[1], size[0]], "lanes_forward_ms_per_tile": forward_ms,

@@ -5,7 +5,9 @@ barrier, where idle threads sleep (``runtime.configure``): one stream of tiles k
 cores busy. A second tile in flight runs in those gaps. The lanes share one tile's pixel budget
 (``tiling``), so memory stays as it was. The README dream as a whole process on 2 cores, before
 and after, interleaved: torch 8.45 -> 7.64 s, ONNX Runtime 6.63 -> 5.78 s; a 12 MP dream on
-ONNX Runtime 24.2 -> 19.5 s. On a GPU tiles still go one at a time.
+ONNX Runtime 24.2 -> 19.5 s. Each lane runs its operators on its share of the cores (its own
+ONNX Runtime session; ``backends/torch_lanes.py`` for torch), so no operator waits at a barrier
+for a thread of the other lane. On a GPU tiles still go one at a time.
 """
 from __future__ import annotations
 

@@ -151,3 +151,34 @@ def test_a_forked_child_gets_lanes_of_its_own():
         os._exit(0 if ok else 1)
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_torch_in_a_lane_keeps_to_its_share_of_the_cores_and_nothing_else_changes():
+    """Each lane's torch operators run on its share of the cores, as each lane's ONNX Runtime session
+    does; the caller, threads started later and threads outside the lanes keep torch's own count."""
+    import torch
+
+    from dreamlayer.engine.backends.torch_lanes import take_lane_share
+    from dreamlayer.engine.lanes import LANES, usable_cores
+
+    def threads_here() -> int:
+        return torch.get_num_threads()
+
+    def fresh_thread() -> int:
+        seen: list[int] = []
+        thread = threading.Thread(target=lambda: seen.append(threads_here()))
+        thread.start()
+        thread.join()
+        return seen[0]
+
+    caller, fresh = threads_here(), fresh_thread()
+
+    def in_lane(_item: int) -> int:
+        take_lane_share()
+        torch.ones(4096).sum()  # an operator: torch would size this thread's team now if it had not
+        return threads_here()
+
+    fresh_lanes = Lanes(LANES)  # threads that have run no torch operator yet, as a dream's first are
+    assert list(fresh_lanes.map(in_lane, range(6))) == [max(1, usable_cores() // LANES)] * 6
+    take_lane_share()  # outside the lanes: nothing
+    assert (threads_here(), fresh_thread()) == (caller, fresh)

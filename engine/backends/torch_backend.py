@@ -14,6 +14,7 @@ from ..lanes import cpu_lanes
 from ..models import registry
 from ..models.network import LOGITS, DreamNet
 from ..objectives import Scorer, build_objective
+from .torch_lanes import take_lane_share
 
 
 class TorchBackend:
@@ -45,6 +46,7 @@ class TorchBackend:
         return cls(net, build_objective(settings, net))
 
     def _score(self, part: torch.Tensor) -> torch.Tensor:
+        take_lane_share()
         return self.scorer(self.net.activations(part, self.scorer.layers))
 
     def gradient(self, tile: np.ndarray) -> tuple[np.ndarray, float]:
