@@ -44,7 +44,8 @@ class Case:
 
 
 FULL = [  # most important first: a run that hits the time budget loses the last cases
-    Case("readme", "README example, 1024x768, default model and layer", 1024, 768, repeats=2, control=True),
+    Case("readme", "README example, 1024x768, default model and layer, torch backend", 1024, 768,
+         {"backend": "torch"}, repeats=2, control=True),
     Case("photo-12mp", "4000x3000 photo, tiled, 4 octaves x 1 step (fewer steps to fit the time budget)",
          4000, 3000, {"steps": 1}, baseline=False, repeats=1),
     Case("selection", "README example with a 256x192 selection in the middle (the baseline dreams it all, "

@@ -29,6 +29,7 @@ def _impl_figures(runs: list[dict[str, Any]], peak_flops: float) -> dict[str, An
         "objective_gain": spread(gains),
         "omp_wait_policy": runs[0]["omp_wait_policy"],
         "threads": runs[0]["threads"],
+        "backend": runs[0].get("backend"),  # what dreamed ("auto" picks one); the baseline is plain torch
         "total_steps": steps,
     }
 
@@ -84,7 +85,8 @@ def table(cases: list[dict[str, Any]], peak_flops: float) -> str:
             gains = [_fmt_spread(summary.get("gain_ratio_vs_" + o)) for o in ("baseline", "baseline-passive")
                      if summary.get("gain_ratio_vs_" + o)] if mine else []
             lines.append(
-                f"| {case['name']} | {impl} | {_fmt_spread(f['seconds'])} | {f['ms_per_step']['median']:.0f} "
+                f"| {case['name']} | {impl}{f' ({backend})' if (backend := f.get('backend')) else ''} "
+                f"| {_fmt_spread(f['seconds'])} | {f['ms_per_step']['median']:.0f} "
                 f"| {f['peak_rss_bytes'] / MIB:.0f} | {f['useful_gflops_per_s']['median']:.1f} "
                 f"| {100 * f['fraction_of_peak']['median']:.1f} % | {f['objective_gain']['median']:.2f} "
                 f"| {'; '.join(speedups) or '-'} | {'; '.join(cpu) or '-'} | {'; '.join(gains) or '-'} |")

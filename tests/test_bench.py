@@ -54,7 +54,7 @@ def test_quick_benchmark_writes_figures_and_ratios(tmp_path):
     done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
                           capture_output=True, text=True, timeout=600, env=on_cpu)
     assert done.returncode == 0, done.stderr
-    assert "| tiny | dreamlayer |" in done.stdout and "vs baseline" in done.stdout
+    assert "vs baseline" in done.stdout and "| tiny | baseline |" in done.stdout
     report = json.loads(out.read_text())
     assert report["peak_flops"] > 0
     cases = {case["name"]: case for case in report["cases"]}
@@ -65,6 +65,8 @@ def test_quick_benchmark_writes_figures_and_ratios(tmp_path):
         assert figures["peak_rss_bytes"] >= figures["loaded_rss_bytes"] > 0
         assert 0 < figures["fraction_of_peak"]["median"] < 2
         assert figures["objective_gain"]["median"] > 0
+    backend = tiny["dreamlayer"]["backend"]  # "auto" chose it: the table says which
+    assert backend in ("torch", "onnx") and f"| tiny | dreamlayer ({backend}) |" in done.stdout
     assert tiny["dreamlayer"]["omp_wait_policy"] == "PASSIVE"
     assert tiny["baseline"]["omp_wait_policy"] == "default"
     assert tiny["speedup_vs_baseline"]["median"] > 0
