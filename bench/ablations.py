@@ -54,13 +54,6 @@ def _new_mask_buffers() -> None:
     efficientnet_lite._mask_relu6 = lambda grad, y: torch.ops.aten.hardtanh_backward(grad, y, 0.0, 6.0)
 
 
-def _divided_input() -> None:
-    """The image divided by the std before the network, not within the stem's weights."""
-    from dreamlayer.engine.models import network
-
-    network._network_input = lambda preprocess, net: preprocess
-
-
 def _nchw() -> None:
     import torch
 
@@ -138,7 +131,6 @@ ABLATIONS: dict[str, Callable[[], None]] = {
     "fusion": _no_fusion,
     "masks-in-place": _new_mask_buffers,
     "pointwise-matmul": _no_pointwise_matmul,
-    "centred-input": _divided_input,
     "channels-last": _nchw,
     "padding-in-the-convolution": _explicit_pad,
     "forward-only-evaluation": _gradient_evaluation,

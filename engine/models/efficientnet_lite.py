@@ -321,7 +321,6 @@ class EfficientNetLite(nn.Module):
         self._conv_head = SameConv2d(plan[-1][1], 1280, 1, bias=False)
         self._bn1: nn.Module = _bn(1280)
         self._fc = nn.Linear(1280, num_classes)
-        self.centred = False  # see take_centred_input
 
     def fold_batchnorm(self) -> None:
         """For frozen inference only: each batch norm becomes part of its convolution's weights and
@@ -332,17 +331,6 @@ class EfficientNetLite(nn.Module):
         for block in self._blocks:
             cast(MBConvBlock, block).fold_batchnorm()  # nn.ModuleList yields plain Modules to a type checker
         self._bn1 = _fold(self._conv_head, self._bn1)
-
-    @torch.no_grad()
-    def take_centred_input(self, std: Sequence[float]) -> None:
-        """For frozen inference only: the stem divides its input by ``std`` within its weights, so the
-        network takes ``x - mean`` and the division is no pass over the image, forward or backward.
-        Exact up to rounding, padding included: zeros pad ``x - mean`` where they padded its quotient."""
-        if self.centred:
-            raise RuntimeError("the stem's weights are already divided by the input's std")
-        weight = self._conv_stem.weight
-        weight.div_(torch.tensor(std, dtype=weight.dtype, device=weight.device).view(1, -1, 1, 1))
-        self.centred = True
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = _relu6_of(self._conv_stem, self._bn0(self._conv_stem(x)))

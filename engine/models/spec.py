@@ -18,14 +18,11 @@ class Preprocess:
     bgr: bool = False  # channel order the network expects
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-        return self.centre(x) / std
-
-    def centre(self, x: torch.Tensor) -> torch.Tensor:
-        """All but the division: ``x - mean``, for a network whose first layer divides by ``std``."""
         if self.bgr:
             x = x.flip(1)
-        return x - torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        mean = torch.tensor(self.mean, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(self.std, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        return (x - mean) / std
 
 
 IMAGENET = Preprocess((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
